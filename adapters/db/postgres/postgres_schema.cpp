@@ -1,0 +1,102 @@
+#include "adapters/db/postgres/postgres_schema.h"
+
+namespace nguon::postgres {
+
+// Schema v1 mirrors adapters/db/sqlite/schema.md. Keys and search columns use the "C" collation
+// so ordering matches SQLite's byte order and LIKE prefix searches can use the indexes.
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE units (
+  code TEXT COLLATE "C" PRIMARY KEY,
+  parent_code TEXT COLLATE "C" REFERENCES units(code),
+  level TEXT NOT NULL CHECK (level IN ('nation', 'province', 'commune', 'village')),
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  path TEXT COLLATE "C" NOT NULL UNIQUE,
+  fold TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX units_parent ON units(parent_code);
+
+CREATE TABLE legacy_communes (
+  old_code TEXT COLLATE "C" NOT NULL,
+  old_name TEXT NOT NULL,
+  old_district TEXT NOT NULL,
+  old_province TEXT NOT NULL,
+  new_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  note TEXT NOT NULL,
+  PRIMARY KEY (old_code, new_code)
+);
+
+CREATE TABLE users (
+  id BIGSERIAL PRIMARY KEY,
+  username TEXT COLLATE "C" NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  password_hash TEXT NOT NULL,
+  disabled BOOLEAN NOT NULL DEFAULT FALSE,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT NOT NULL DEFAULT 0,
+  must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX users_unit ON users(unit_code);
+
+CREATE TABLE role_grants (
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role TEXT COLLATE "C" NOT NULL,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  PRIMARY KEY (user_id, role, unit_code)
+);
+
+CREATE TABLE sessions (
+  token_hash TEXT COLLATE "C" PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+
+CREATE TABLE api_tokens (
+  id BIGSERIAL PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+
+CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+
+-- Append-only: any UPDATE, DELETE or TRUNCATE of audit_log fails, whoever issues it.
+CREATE FUNCTION audit_log_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_reject_change();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_reject_change();
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace nguon::postgres

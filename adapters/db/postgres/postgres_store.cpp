@@ -1,0 +1,820 @@
+#include "adapters/db/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "adapters/db/postgres/postgres_schema.h"
+#include "core/access.h"
+#include "core/units.h"
+
+namespace nguon::postgres {
+namespace {
+
+// Session-level advisory lock key held around migrations ("nguon" in ASCII). Any process that
+// migrates this database takes it, so concurrent starts apply each version exactly once.
+constexpr std::int64_t kMigrationLockKey = 0x6e67756f6e;
+
+constexpr std::string_view kUniqueViolation = "23505";
+constexpr std::string_view kForeignKeyViolation = "23503";
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+
+struct ResultClearer {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
+
+Error unavailable(std::string message) {
+  return {ErrorKind::kUnavailable, "unavailable", std::move(message)};
+}
+
+std::string trimmed(const char* s) {
+  std::string out = s != nullptr ? s : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// Escapes LIKE wildcards so user text matches literally (used with ESCAPE '\').
+std::string like_literal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Positional parameters ($1, $2…), all sent in text format; an empty optional is SQL NULL.
+class Params {
+ public:
+  Params& text(std::string_view v) {
+    values_.emplace_back(std::string(v));
+    return *this;
+  }
+  // Empty text is stored as NULL (optional references such as the nation's parent).
+  Params& text_or_null(std::string_view v) {
+    if (v.empty()) {
+      values_.emplace_back();
+    } else {
+      values_.emplace_back(std::string(v));
+    }
+    return *this;
+  }
+  Params& integer(std::int64_t v) {
+    values_.emplace_back(std::to_string(v));
+    return *this;
+  }
+  Params& limit(size_t v) {
+    constexpr auto kMax = static_cast<size_t>(std::numeric_limits<std::int64_t>::max());
+    return integer(static_cast<std::int64_t>(std::min(v, kMax)));
+  }
+  Params& boolean(bool v) {
+    values_.emplace_back(v ? "t" : "f");
+    return *this;
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  std::vector<const char*> pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (const auto& v : values_) out.push_back(v ? v->c_str() : nullptr);
+    return out;
+  }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// A successful query's rows (text format).
+class Rows {
+ public:
+  explicit Rows(ResultPtr r) : r_(std::move(r)) {}
+
+  int size() const { return PQntuples(r_.get()); }
+  std::string text(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  std::int64_t integer(int row, int col) const {
+    const char* v = PQgetvalue(r_.get(), row, col);
+    std::int64_t out = 0;
+    std::from_chars(v, v + PQgetlength(r_.get(), row, col), out);
+    return out;
+  }
+  bool boolean(int row, int col) const { return PQgetvalue(r_.get(), row, col)[0] == 't'; }
+  std::string_view command_tag() const { return PQcmdStatus(r_.get()); }
+
+ private:
+  ResultPtr r_;
+};
+
+// Which contract error a unique violation means for the statement at hand.
+enum class OnUnique { kDuplicate, kUnitExists, kUsernameTaken };
+
+Error query_error(PGconn* c, const PGresult* r, OnUnique on_unique) {
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = trimmed(r != nullptr ? PQresultErrorMessage(r) : nullptr);
+  if (message.empty()) message = trimmed(PQerrorMessage(c));
+  if (state != nullptr && state == kUniqueViolation) {
+    switch (on_unique) {
+      case OnUnique::kUnitExists:
+        return conflict("unit_exists", "a unit with that code already exists");
+      case OnUnique::kUsernameTaken:
+        return conflict("username_taken", "that username is already taken");
+      case OnUnique::kDuplicate:
+        break;
+    }
+    return conflict("duplicate", "duplicate record: " + message);
+  }
+  if (state != nullptr && state == kForeignKeyViolation) {
+    const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    return invalid("invalid_reference",
+                   std::string("refers to a record that does not exist") +
+                       (constraint != nullptr ? std::string(" (") + constraint + ")" : ""));
+  }
+  return internal("postgres: " + message);
+}
+
+// Runs one statement with bound parameters (never interpolated into the SQL text).
+Result<Rows> exec(PGconn* c, const std::string& sql, const Params& params = Params(),
+                  OnUnique on_unique = OnUnique::kDuplicate) {
+  const std::vector<const char*> values = params.pointers();
+  ResultPtr r(
+      PQexecParams(c, sql.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(r));
+  return query_error(c, r.get(), on_unique);
+}
+
+// Runs a constant multi-statement script (migrations only; takes no parameters).
+Status exec_script(PGconn* c, const char* sql) {
+  ResultPtr r(PQexec(c, sql));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
+  return query_error(c, r.get(), OnUnique::kDuplicate);
+}
+
+Result<ConnPtr> open_connection(const std::string& conninfo) {
+  ConnPtr c(PQconnectdb(conninfo.c_str()));
+  if (!c) return unavailable("postgres: out of memory");
+  if (PQstatus(c.get()) != CONNECTION_OK) {
+    return unavailable("postgres: cannot connect: " + trimmed(PQerrorMessage(c.get())));
+  }
+  // Notices ("already exists, skipping"…) are not errors; keep them off stderr.
+  PQsetNoticeProcessor(
+      c.get(), [](void*, const char*) {}, nullptr);
+  if (PQsetClientEncoding(c.get(), "UTF8") != 0) {
+    return internal("postgres: cannot set client encoding: " + trimmed(PQerrorMessage(c.get())));
+  }
+  return c;
+}
+
+constexpr const char* kUnitColumns = "code, parent_code, level, type, name, path, fold";
+
+Unit read_unit(const Rows& r, int i) {
+  Unit u;
+  u.code = r.text(i, 0);
+  u.parent_code = r.text(i, 1);  // NULL reads as ""
+  u.level = units::parse_level(r.text(i, 2)).value_or(UnitLevel::kCommune);
+  u.type = r.text(i, 3);
+  u.name = r.text(i, 4);
+  u.path = r.text(i, 5);
+  u.fold = r.text(i, 6);
+  return u;
+}
+
+constexpr const char* kUserColumns =
+    "u.id, u.username, u.display_name, u.unit_code, u.password_hash, u.disabled, "
+    "u.failed_logins, u.locked_until, u.must_change_password, u.created_at, u.updated_at";
+
+User read_user(const Rows& r, int i) {
+  User u;
+  u.id = r.integer(i, 0);
+  u.username = r.text(i, 1);
+  u.display_name = r.text(i, 2);
+  u.unit_code = r.text(i, 3);
+  u.password_hash = r.text(i, 4);
+  u.disabled = r.boolean(i, 5);
+  u.failed_logins = static_cast<int>(r.integer(i, 6));
+  u.locked_until = r.integer(i, 7);
+  u.must_change_password = r.boolean(i, 8);
+  u.created_at = r.integer(i, 9);
+  u.updated_at = r.integer(i, 10);
+  return u;
+}
+
+constexpr const char* kSessionColumns = "token_hash, user_id, csrf_token, created_at, expires_at";
+
+Session read_session(const Rows& r, int i) {
+  return {r.text(i, 0), r.integer(i, 1), r.text(i, 2), r.integer(i, 3), r.integer(i, 4)};
+}
+
+constexpr const char* kTokenColumns =
+    "id, user_id, name, token_hash, created_at, expires_at, revoked";
+
+ApiToken read_token(const Rows& r, int i) {
+  return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2),   r.text(i, 3),
+          r.integer(i, 4), r.integer(i, 5), r.boolean(i, 6)};
+}
+
+constexpr const char* kAuditColumns =
+    "seq, at, actor, action, target, before, after, ip, prev_hash, hash";
+
+AuditEntry read_audit(const Rows& r, int i) {
+  return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
+          r.text(i, 5),    r.text(i, 6),    r.text(i, 7), r.text(i, 8), r.text(i, 9)};
+}
+
+// Orders units nation < province < commune < village.
+constexpr const char* kLevelRank =
+    "CASE level WHEN 'nation' THEN 0 WHEN 'province' THEN 1 WHEN 'commune' THEN 2 ELSE 3 END";
+
+std::string sql(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out += p;
+  return out;
+}
+
+template <typename T, typename F>
+std::vector<T> all_rows(const Rows& r, F read) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) out.push_back(read(r, i));
+  return out;
+}
+
+template <typename T, typename F>
+std::optional<T> first_row(const Rows& r, F read) {
+  if (r.size() == 0) return std::nullopt;
+  return read(r, 0);
+}
+
+class PgTx final : public Tx {
+ public:
+  PgTx(PGconn* c, bool writable) : c_(c), writable_(writable) {}
+
+  Status insert_unit(const Unit& u) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "INSERT INTO units (code, parent_code, level, type, name, path, fold) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    Params()
+                        .text(u.code)
+                        .text_or_null(u.parent_code)
+                        .text(units::level_name(u.level))
+                        .text(u.type)
+                        .text(u.name)
+                        .text(u.path)
+                        .text(u.fold),
+                    OnUnique::kUnitExists);
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Status update_unit_name(const std::string& code, const std::string& name,
+                          const std::string& fold) override {
+    auto r = exec(c_, "UPDATE units SET name = $2, fold = $3 WHERE code = $1",
+                  Params().text(code).text(name).text(fold));
+    if (!r) return r.error();
+    return {};
+  }
+
+  Result<std::optional<Unit>> find_unit(const std::string& code) override {
+    auto r = exec(c_, sql({"SELECT ", kUnitColumns, " FROM units WHERE code = $1"}),
+                  Params().text(code));
+    if (!r) return r.error();
+    return first_row<Unit>(r.value(), read_unit);
+  }
+
+  Result<std::vector<Unit>> children(const std::string& parent_code) override {
+    auto r =
+        exec(c_, sql({"SELECT ", kUnitColumns, " FROM units WHERE parent_code = $1 ORDER BY code"}),
+             Params().text(parent_code));
+    if (!r) return r.error();
+    return all_rows<Unit>(r.value(), read_unit);
+  }
+
+  Result<std::vector<Unit>> search_units(const UnitQuery& q) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kUnitColumns,
+                       " FROM units WHERE path LIKE $1 ESCAPE '\\' AND fold LIKE $2 ESCAPE '\\' "
+                       "AND ($3::text IS NULL OR level = $3::text) ORDER BY ",
+                       kLevelRank, ", code LIMIT $4"}),
+                  Params()
+                      .text(like_literal(q.within_path) + "%")
+                      .text("%" + like_literal(q.fold) + "%")
+                      .text_or_null(q.level ? units::level_name(*q.level) : std::string_view())
+                      .limit(q.limit));
+    if (!r) return r.error();
+    return all_rows<Unit>(r.value(), read_unit);
+  }
+
+  Result<std::int64_t> count_units(std::optional<UnitLevel> level) override {
+    auto r = exec(c_, "SELECT count(*) FROM units WHERE ($1::text IS NULL OR level = $1::text)",
+                  Params().text_or_null(level ? units::level_name(*level) : std::string_view()));
+    if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Status insert_legacy(const LegacyCommune& row) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "INSERT INTO legacy_communes (old_code, old_name, old_district, "
+                    "old_province, new_code, note) VALUES ($1, $2, $3, $4, $5, $6)",
+                    Params()
+                        .text(row.old_code)
+                        .text(row.old_name)
+                        .text(row.old_district)
+                        .text(row.old_province)
+                        .text(row.new_code)
+                        .text(row.note));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Result<std::vector<LegacyCommune>> find_legacy(const std::string& old_code) override {
+    auto r = exec(c_,
+                  "SELECT old_code, old_name, old_district, old_province, new_code, note "
+                  "FROM legacy_communes WHERE old_code = $1 ORDER BY new_code",
+                  Params().text(old_code));
+    if (!r) return r.error();
+    return all_rows<LegacyCommune>(r.value(), [](const Rows& rows, int i) {
+      return LegacyCommune{rows.text(i, 0), rows.text(i, 1), rows.text(i, 2),
+                           rows.text(i, 3), rows.text(i, 4), rows.text(i, 5)};
+    });
+  }
+
+  Result<std::int64_t> insert_user(const User& u) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO users (username, display_name, unit_code, password_hash, "
+                    "disabled, failed_logins, locked_until, must_change_password, created_at, "
+                    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    Params()
+                        .text(u.username)
+                        .text(u.display_name)
+                        .text(u.unit_code)
+                        .text(u.password_hash)
+                        .boolean(u.disabled)
+                        .integer(u.failed_logins)
+                        .integer(u.locked_until)
+                        .boolean(u.must_change_password)
+                        .integer(u.created_at)
+                        .integer(u.updated_at),
+                    OnUnique::kUsernameTaken);
+      if (!r) return r.error();
+      const std::int64_t id = r->integer(0, 0);
+      NGUON_TRY(insert_grants(id, u.grants));
+      return id;
+    });
+  }
+
+  Status update_user(const User& u) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "UPDATE users SET display_name = $2, unit_code = $3, password_hash = $4, "
+                    "disabled = $5, failed_logins = $6, locked_until = $7, "
+                    "must_change_password = $8, updated_at = $9 WHERE id = $1",
+                    Params()
+                        .integer(u.id)
+                        .text(u.display_name)
+                        .text(u.unit_code)
+                        .text(u.password_hash)
+                        .boolean(u.disabled)
+                        .integer(u.failed_logins)
+                        .integer(u.locked_until)
+                        .boolean(u.must_change_password)
+                        .integer(u.updated_at));
+      if (!r) return r.error();
+      NGUON_TRY(exec(c_, "DELETE FROM role_grants WHERE user_id = $1", Params().integer(u.id)));
+      return insert_grants(u.id, u.grants);
+    });
+  }
+
+  Result<std::optional<User>> find_user(std::int64_t id) override {
+    return one_user(sql({"SELECT ", kUserColumns, " FROM users u WHERE u.id = $1"}),
+                    Params().integer(id));
+  }
+
+  Result<std::optional<User>> find_user_by_name(const std::string& username) override {
+    return one_user(sql({"SELECT ", kUserColumns, " FROM users u WHERE u.username = $1"}),
+                    Params().text(username));
+  }
+
+  Result<std::vector<User>> list_users(const std::string& within_path) override {
+    const std::string pattern = like_literal(within_path) + "%";
+    auto r = exec(c_,
+                  sql({"SELECT ", kUserColumns,
+                       " FROM users u JOIN units n ON n.code = u.unit_code"
+                       " WHERE n.path LIKE $1 ESCAPE '\\' ORDER BY u.username"}),
+                  Params().text(pattern));
+    if (!r) return r.error();
+    std::vector<User> users = all_rows<User>(r.value(), read_user);
+    std::unordered_map<std::int64_t, size_t> index;
+    for (size_t i = 0; i < users.size(); ++i) index.emplace(users[i].id, i);
+    auto g = exec(c_,
+                  "SELECT g.user_id, g.role, g.unit_code FROM role_grants g"
+                  " JOIN users u ON u.id = g.user_id JOIN units n ON n.code = u.unit_code"
+                  " WHERE n.path LIKE $1 ESCAPE '\\' ORDER BY g.user_id, g.unit_code, g.role",
+                  Params().text(pattern));
+    if (!g) return g.error();
+    for (int i = 0; i < g->size(); ++i) {
+      // A user committed between the two statements (read committed) is not in `users`.
+      auto it = index.find(g->integer(i, 0));
+      if (it == index.end()) continue;
+      users[it->second].grants.push_back(read_grant(g.value(), i, 1));
+    }
+    return users;
+  }
+
+  Result<std::int64_t> count_users() override {
+    auto r = exec(c_, "SELECT count(*) FROM users");
+    if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Status insert_session(const Session& s) override {
+    return guarded([&]() -> Status {
+      auto r = exec(
+          c_, sql({"INSERT INTO sessions (", kSessionColumns, ") VALUES ($1, $2, $3, $4, $5)"}),
+          Params()
+              .text(s.token_hash)
+              .integer(s.user_id)
+              .text(s.csrf_token)
+              .integer(s.created_at)
+              .integer(s.expires_at));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Result<std::optional<Session>> find_session(const std::string& token_hash) override {
+    auto r = exec(c_, sql({"SELECT ", kSessionColumns, " FROM sessions WHERE token_hash = $1"}),
+                  Params().text(token_hash));
+    if (!r) return r.error();
+    return first_row<Session>(r.value(), read_session);
+  }
+
+  Status delete_session(const std::string& token_hash) override {
+    return command("DELETE FROM sessions WHERE token_hash = $1", Params().text(token_hash));
+  }
+
+  Status delete_user_sessions(std::int64_t user_id) override {
+    return command("DELETE FROM sessions WHERE user_id = $1", Params().integer(user_id));
+  }
+
+  Status delete_expired_sessions(UnixTime now) override {
+    return command("DELETE FROM sessions WHERE expires_at <= $1", Params().integer(now));
+  }
+
+  Result<std::int64_t> insert_token(const ApiToken& t) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at, "
+                    "revoked) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    Params()
+                        .integer(t.user_id)
+                        .text(t.name)
+                        .text(t.token_hash)
+                        .integer(t.created_at)
+                        .integer(t.expires_at)
+                        .boolean(t.revoked));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Result<std::optional<ApiToken>> find_token_by_hash(const std::string& token_hash) override {
+    auto r = exec(c_, sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE token_hash = $1"}),
+                  Params().text(token_hash));
+    if (!r) return r.error();
+    return first_row<ApiToken>(r.value(), read_token);
+  }
+
+  Result<std::vector<ApiToken>> list_tokens(std::int64_t user_id) override {
+    auto r =
+        exec(c_, sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE user_id = $1 ORDER BY id"}),
+             Params().integer(user_id));
+    if (!r) return r.error();
+    return all_rows<ApiToken>(r.value(), read_token);
+  }
+
+  Status revoke_token(std::int64_t user_id, std::int64_t token_id) override {
+    return command("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND id = $2",
+                   Params().integer(user_id).integer(token_id));
+  }
+
+  Result<std::optional<AuditEntry>> last_audit() override {
+    NGUON_TRY(lock_audit());
+    auto r = exec(c_, sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT 1"}));
+    if (!r) return r.error();
+    return first_row<AuditEntry>(r.value(), read_audit);
+  }
+
+  Status append_audit(const AuditEntry& e) override {
+    // Outside the savepoint: a lock taken in a rolled-back savepoint would be released.
+    NGUON_TRY(lock_audit());
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    sql({"INSERT INTO audit_log (", kAuditColumns,
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"}),
+                    Params()
+                        .integer(e.seq)
+                        .integer(e.at)
+                        .text(e.actor)
+                        .text(e.action)
+                        .text(e.target)
+                        .text(e.before)
+                        .text(e.after)
+                        .text(e.ip)
+                        .text(e.prev_hash)
+                        .text(e.hash));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Result<std::vector<AuditEntry>> scan_audit(std::int64_t after_seq, size_t limit) override {
+    auto r = exec(
+        c_, sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"}),
+        Params().integer(after_seq).limit(limit));
+    if (!r) return r.error();
+    return all_rows<AuditEntry>(r.value(), read_audit);
+  }
+
+  Result<std::vector<AuditEntry>> recent_audit(size_t limit) override {
+    auto r = exec(c_, sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT $1"}),
+                  Params().limit(limit));
+    if (!r) return r.error();
+    return all_rows<AuditEntry>(r.value(), read_audit);
+  }
+
+ private:
+  // Runs `body` inside a savepoint: when it fails (say, a conflict the caller handles) only its
+  // own statements are undone and the transaction stays usable, as with SQLite's
+  // statement-level rollback. Without it PostgreSQL would reject every later statement.
+  template <typename F>
+  auto guarded(F body) -> decltype(body()) {
+    auto begin = exec(c_, "SAVEPOINT nguon_call");
+    if (!begin) return begin.error();
+    auto result = body();
+    if (result) {
+      auto release = exec(c_, "RELEASE SAVEPOINT nguon_call");
+      if (!release) return release.error();
+    } else {
+      (void)exec(c_, "ROLLBACK TO SAVEPOINT nguon_call");
+      (void)exec(c_, "RELEASE SAVEPOINT nguon_call");
+    }
+    return result;
+  }
+
+  Status command(const char* statement, const Params& params) {
+    auto r = exec(c_, statement, params);
+    if (!r) return r.error();
+    return {};
+  }
+
+  // Serialises audit appenders for the rest of the transaction. EXCLUSIVE mode still lets
+  // plain readers through. Read-only transactions skip it: their snapshot is already stable.
+  Status lock_audit() {
+    if (!writable_ || audit_locked_) return {};
+    NGUON_TRY(exec(c_, "LOCK TABLE audit_log IN EXCLUSIVE MODE"));
+    audit_locked_ = true;
+    return {};
+  }
+
+  static Grant read_grant(const Rows& r, int row, int first_col) {
+    return {access::parse_role(r.text(row, first_col)).value_or(Role::kViewer),
+            r.text(row, first_col + 1)};
+  }
+
+  Result<std::optional<User>> one_user(const std::string& query, const Params& params) {
+    auto r = exec(c_, query, params);
+    if (!r) return r.error();
+    std::optional<User> user = first_row<User>(r.value(), read_user);
+    if (!user) return user;
+    auto g = exec(c_,
+                  "SELECT role, unit_code FROM role_grants WHERE user_id = $1"
+                  " ORDER BY unit_code, role",
+                  Params().integer(user->id));
+    if (!g) return g.error();
+    for (int i = 0; i < g->size(); ++i) user->grants.push_back(read_grant(g.value(), i, 0));
+    return user;
+  }
+
+  Status insert_grants(std::int64_t user_id, const std::vector<Grant>& grants) {
+    for (const Grant& grant : grants) {
+      NGUON_TRY(exec(
+          c_, "INSERT INTO role_grants (user_id, role, unit_code) VALUES ($1, $2, $3)",
+          Params().integer(user_id).text(access::role_name(grant.role)).text(grant.unit_code)));
+    }
+    return {};
+  }
+
+  PGconn* c_;
+  bool writable_;
+  bool audit_locked_ = false;
+};
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(PostgresOptions options, ConnPtr first) : options_(std::move(options)) {
+    release(std::move(first));
+  }
+
+  Result<int> migrate() override {
+    auto conn = checkout("SELECT pg_advisory_lock($1)", Params().integer(kMigrationLockKey));
+    if (!conn) return conn.error();
+    ConnPtr c = std::move(conn.value());
+    Result<int> version = apply_pending(c.get());
+    if (PQtransactionStatus(c.get()) != PQTRANS_IDLE) (void)exec(c.get(), "ROLLBACK");
+    auto unlocked =
+        exec(c.get(), "SELECT pg_advisory_unlock($1)", Params().integer(kMigrationLockKey));
+    // A session that may still hold the lock must not go back to the pool; closing it frees it.
+    if (unlocked) release(std::move(c));
+    return version;
+  }
+
+  Result<int> schema_version() override {
+    auto conn = checkout("SELECT 1");
+    if (!conn) return conn.error();
+    ConnPtr c = std::move(conn.value());
+    Result<int> version = read_version(c.get());
+    release(std::move(c));
+    return version;
+  }
+
+  Status write(const std::function<Status(Tx&)>& fn) override {
+    return transact("BEGIN", true, fn);
+  }
+
+  Status read(const std::function<Status(Tx&)>& fn) override {
+    return transact("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
+  }
+
+  Status ping() override {
+    auto conn = checkout("SELECT 1");
+    if (!conn) return conn.error();
+    release(std::move(conn.value()));
+    return {};
+  }
+
+  std::string backend_name() const override { return "postgres"; }
+
+ private:
+  static Result<int> read_version(PGconn* c) {
+    auto exists = exec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (!exists) return exists.error();
+    if (!exists->boolean(0, 0)) return 0;
+    auto r = exec(c, "SELECT COALESCE(max(version), 0) FROM schema_migrations");
+    if (!r) return r.error();
+    return static_cast<int>(r->integer(0, 0));
+  }
+
+  // REQUIRES: the caller holds the migration advisory lock on `c`.
+  static Result<int> apply_pending(PGconn* c) {
+    auto current = read_version(c);
+    if (!current) return current.error();
+    int version = current.value();
+    if (version == 0) {
+      // Created only when missing: CREATE ... IF NOT EXISTS would need the CREATE privilege
+      // even on an already migrated database.
+      auto exists = exec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+      if (!exists) return exists.error();
+      if (!exists->boolean(0, 0)) {
+        NGUON_TRY(exec(c,
+                       "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_at BIGINT NOT NULL)"));
+      }
+    }
+    for (const Migration& m : migrations()) {
+      if (m.version <= version) continue;
+      Status applied = apply_one(c, m);
+      if (!applied) {
+        (void)exec(c, "ROLLBACK");
+        const Error& e = applied.error();
+        return internal("postgres: migration " + std::to_string(m.version) +
+                        " failed: " + e.message);
+      }
+      version = m.version;
+    }
+    return version;
+  }
+
+  static Status apply_one(PGconn* c, const Migration& m) {
+    NGUON_TRY(exec(c, "BEGIN"));
+    NGUON_TRY(exec_script(c, m.sql));
+    NGUON_TRY(exec(c,
+                   "INSERT INTO schema_migrations (version, applied_at) "
+                   "VALUES ($1, EXTRACT(EPOCH FROM now())::bigint)",
+                   Params().integer(m.version)));
+    auto commit = exec(c, "COMMIT");
+    if (!commit) return commit.error();
+    if (commit->command_tag() != "COMMIT") return internal("postgres: migration rolled back");
+    return {};
+  }
+
+  Status transact(const char* begin_sql, bool writable, const std::function<Status(Tx&)>& fn) {
+    auto conn = checkout(begin_sql);
+    if (!conn) return conn.error();
+    ConnPtr c = std::move(conn.value());
+    Status result;
+    try {
+      PgTx tx(c.get(), writable);
+      result = fn(tx);
+    } catch (...) {
+      (void)exec(c.get(), "ROLLBACK");
+      release(std::move(c));
+      throw;
+    }
+    if (result) {
+      if (PQtransactionStatus(c.get()) == PQTRANS_INERROR) {
+        // A failed statement whose error the function ignored: PostgreSQL would turn COMMIT
+        // into ROLLBACK silently, so report it.
+        result = internal("postgres: a statement failed in the transaction; rolled back");
+      } else {
+        auto commit = exec(c.get(), "COMMIT");
+        if (!commit) {
+          result = commit.error();
+        } else if (commit->command_tag() != "COMMIT") {
+          result = internal("postgres: the transaction was rolled back at commit");
+        }
+      }
+    }
+    if (PQtransactionStatus(c.get()) != PQTRANS_IDLE) (void)exec(c.get(), "ROLLBACK");
+    release(std::move(c));
+    return result;
+  }
+
+  // A connection on which `first_sql` succeeded: an idle one when available, else a new one.
+  // Idle connections the server has since closed are discarded and the next one is tried.
+  Result<ConnPtr> checkout(const char* first_sql, const Params& params = Params()) {
+    for (;;) {
+      ConnPtr c;
+      {
+        std::lock_guard lock(mu_);
+        if (!idle_.empty()) {
+          c = std::move(idle_.back());
+          idle_.pop_back();
+        }
+      }
+      const bool pooled = c != nullptr;
+      if (!pooled) {
+        auto fresh = open_connection(options_.conninfo);
+        if (!fresh) return fresh.error();
+        c = std::move(fresh.value());
+      }
+      auto r = exec(c.get(), first_sql, params);
+      if (r) return c;
+      if (pooled && PQstatus(c.get()) == CONNECTION_BAD) continue;
+      if (PQstatus(c.get()) == CONNECTION_BAD) {
+        return unavailable("postgres: connection lost: " + r.error().message);
+      }
+      if (PQtransactionStatus(c.get()) != PQTRANS_IDLE) (void)exec(c.get(), "ROLLBACK");
+      release(std::move(c));
+      return r.error();
+    }
+  }
+
+  // Keeps `c` for reuse when it is healthy and outside any transaction; otherwise closes it.
+  void release(ConnPtr c) {
+    if (!c || PQstatus(c.get()) != CONNECTION_OK || PQtransactionStatus(c.get()) != PQTRANS_IDLE) {
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(c));
+  }
+
+  const PostgresOptions options_;
+  std::mutex mu_;
+  std::vector<ConnPtr> idle_;  // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_store(const PostgresOptions& options) {
+  auto probe = open_connection(options.conninfo);
+  if (!probe) return probe.error();
+  return std::unique_ptr<Store>(std::make_unique<PostgresStore>(options, std::move(probe.value())));
+}
+
+}  // namespace nguon::postgres

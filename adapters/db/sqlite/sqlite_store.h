@@ -1,0 +1,25 @@
+// SQLite implementation of the Store contract (core/store.h): WAL journal, one connection per
+// call from a small pool, BEGIN IMMEDIATE for writes, foreign keys on, busy timeout.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "core/store.h"
+
+namespace nguon::sqlite {
+
+struct SqliteOptions {
+  std::string path;  // database file; its directory must exist
+  int busy_timeout_ms = 5000;
+  size_t max_idle_connections = 8;
+};
+
+Result<std::unique_ptr<Store>> open_store(const SqliteOptions& options);
+
+// Copies the live database at `source_path` into `dest_path` with SQLite's online backup API:
+// a consistent snapshot even while a server writes to it.
+Status backup(const std::string& source_path, const std::string& dest_path);
+
+}  // namespace nguon::sqlite

@@ -1,0 +1,250 @@
+#include "adapters/http/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <cctype>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace nguon::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+
+std::string error_json(std::string_view code, std::string_view message) {
+  return std::string(R"({"error":{"code":")") + std::string(code) + R"(","message":")" +
+         std::string(message) + "\"}}";
+}
+
+// One accepted connection; `busy` is true from the first byte of a request to its last byte
+// written, so shutdown knows which connections it may close at once.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};
+};
+
+HttpRequest to_request(const bhttp::request<bhttp::string_body>& req, const std::string& ip) {
+  HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  out.body = req.body();
+  out.remote_ip = ip;
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(HttpResponse&& r, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "nguon");
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.insert(k, v);
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive && !r.close);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, Handler h, ServerObserver obs)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        observer(std::move(obs)),
+        ioc(std::max(1, options.threads)),
+        acceptor(asio::make_strand(ioc)),
+        drain_timer(acceptor.get_executor()) {}
+
+  ServerOptions options;
+  Handler handler;
+  ServerObserver observer;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer drain_timer;
+  std::atomic<bool> draining{false};
+  mutable std::mutex mu;
+  std::set<std::shared_ptr<Connection>> connections;
+
+  void respond_error(HttpResponse& r, int status, std::string_view code, std::string_view msg) {
+    r.status = status;
+    r.body = error_json(code, msg);
+    r.close = true;
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<Connection> conn) {
+    beast::flat_buffer buffer;
+    std::string ip;
+    beast::error_code ec;
+    auto endpoint = conn->stream.socket().remote_endpoint(ec);
+    if (!ec) ip = endpoint.address().to_string();
+
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(kHeaderLimit);
+      conn->stream.expires_after(options.request_timeout);
+      co_await bhttp::async_read(conn->stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      conn->busy = true;
+      const auto started = std::chrono::steady_clock::now();
+      HttpResponse response;
+      unsigned version = 11;
+      bool keep_alive = false;
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+          ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset) {
+        break;  // peer closed, idle timeout, or shutdown closed an idle connection
+      }
+      if (ec == bhttp::error::body_limit) {
+        respond_error(response, 413, "body_too_large",
+                      "request body exceeds " + std::to_string(options.body_limit) + " bytes");
+      } else if (ec == bhttp::error::header_limit) {
+        respond_error(response, 431, "headers_too_large", "request headers are too large");
+      } else if (ec) {
+        if (buffer.size() == 0 && !parser.got_some()) break;
+        respond_error(response, 400, "bad_request", "malformed HTTP request");
+      } else if (draining) {
+        respond_error(response, 503, "shutting_down", "server is shutting down");
+        version = parser.get().version();
+      } else {
+        auto& req = parser.get();
+        version = req.version();
+        keep_alive = req.keep_alive();
+        try {
+          response = handler(to_request(req, ip));
+        } catch (const std::exception& e) {
+          respond_error(response, 500, "internal", "internal error");
+          if (observer.on_connection_error) observer.on_connection_error(e.what());
+        }
+      }
+      const int status = response.status;
+      auto res = to_beast(std::move(response), version, keep_alive && !draining);
+      const bool close = !res.keep_alive();
+      conn->stream.expires_after(options.request_timeout);
+      co_await bhttp::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (observer.on_response) {
+        observer.on_response(
+            status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
+      conn->busy = false;
+      if (ec || close) break;
+    }
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.close();
+    std::lock_guard lock(mu);
+    connections.erase(conn);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(
+          asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open() || draining) co_return;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(mu);
+        connections.insert(conn);
+      }
+      auto ex = conn->stream.get_executor();
+      asio::co_spawn(ex, serve(std::move(conn)), asio::detached);
+    }
+  }
+
+  // Stops accepting, closes idle connections, waits for busy ones up to `grace`, then stops.
+  asio::awaitable<void> drain(std::chrono::milliseconds grace) {
+    beast::error_code ec;
+    acceptor.close(ec);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    for (;;) {
+      close_idle();
+      {
+        std::lock_guard lock(mu);
+        if (connections.empty()) break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      drain_timer.expires_after(std::chrono::milliseconds(50));
+      co_await drain_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    ioc.stop();
+  }
+
+  void close_idle() {
+    std::lock_guard lock(mu);
+    for (const auto& c : connections) {
+      if (c->busy) continue;
+      asio::post(c->stream.get_executor(), [c] {
+        if (!c->busy) c->stream.socket().close();
+      });
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, Handler handler, ServerObserver observer)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+
+HttpServer::~HttpServer() = default;
+
+std::string HttpServer::bind() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.listen, ec);
+  if (ec) return "server.listen: not an IP address: " + impl_->options.listen;
+  tcp::endpoint ep(address, impl_->options.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return "cannot listen on " + impl_->options.listen + ":" + std::to_string(impl_->options.port) +
+           ": " + ec.message();
+  }
+  return {};
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::run() {
+  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.threads; ++i) {
+    threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds grace) {
+  if (impl_->draining.exchange(true)) return;
+  asio::co_spawn(impl_->acceptor.get_executor(), impl_->drain(grace), asio::detached);
+}
+
+bool HttpServer::draining() const { return impl_->draining; }
+
+std::size_t HttpServer::open_connections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections.size();
+}
+
+}  // namespace nguon::http

@@ -1,0 +1,302 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <variant>
+#include <vector>
+
+extern char** environ;  // NOLINT
+
+namespace nguon::app {
+namespace {
+
+using Value = std::variant<std::int64_t, std::string, bool>;
+enum class Type { kInt, kString, kBool };
+
+struct Key {
+  std::string name;  // "server.port"
+  Type type;
+  std::function<Status(Config&, const Value&)> apply;
+};
+
+Error bad(const std::string& key, const std::string& why) {
+  return invalid("invalid_config", key + ": " + why);
+}
+
+std::function<Status(Config&, const Value&)> int_in(
+    const std::string& key, std::int64_t lo, std::int64_t hi,
+    std::function<void(Config&, std::int64_t)> set) {
+  return [=](Config& c, const Value& v) -> Status {
+    const auto n = std::get<std::int64_t>(v);
+    if (n < lo || n > hi) {
+      return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
+    set(c, n);
+    return {};
+  };
+}
+
+std::function<Status(Config&, const Value&)> str(std::function<Status(Config&, std::string)> set) {
+  return [=](Config& c, const Value& v) { return set(c, std::get<std::string>(v)); };
+}
+
+std::function<Status(Config&, const Value&)> flag(std::function<void(Config&, bool)> set) {
+  return [=](Config& c, const Value& v) -> Status {
+    set(c, std::get<bool>(v));
+    return {};
+  };
+}
+
+bool is_province_code(const std::string& s) {
+  return s.size() == 2 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<Key> schema(const std::string& dir) {
+  auto path_in = [dir](std::string p) {
+    return p.empty() || std::filesystem::path(p).is_absolute()
+               ? p
+               : (std::filesystem::path(dir) / p).lexically_normal().string();
+  };
+  return {
+      {"server.listen", Type::kString, str([](Config& c, std::string v) -> Status {
+         c.server.listen = std::move(v);
+         return {};
+       })},
+      {"server.port", Type::kInt,
+       int_in("server.port", 0, 65535,
+              [](Config& c, std::int64_t n) { c.server.port = static_cast<std::uint16_t>(n); })},
+      {"server.threads", Type::kInt,
+       int_in("server.threads", 1, 256,
+              [](Config& c, std::int64_t n) { c.server.threads = static_cast<int>(n); })},
+      {"server.body_limit_bytes", Type::kInt,
+       int_in(
+           "server.body_limit_bytes", 1024, 1LL << 30,
+           [](Config& c, std::int64_t n) { c.server.body_limit_bytes = static_cast<size_t>(n); })},
+      {"server.request_timeout_seconds", Type::kInt,
+       int_in("server.request_timeout_seconds", 1, 3600,
+              [](Config& c, std::int64_t n) {
+                c.server.request_timeout_seconds = static_cast<int>(n);
+              })},
+      {"server.shutdown_grace_seconds", Type::kInt,
+       int_in("server.shutdown_grace_seconds", 0, 600,
+              [](Config& c, std::int64_t n) {
+                c.server.shutdown_grace_seconds = static_cast<int>(n);
+              })},
+      {"server.web_root", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.server.web_root = path_in(std::move(v));
+         return {};
+       })},
+      {"server.public_url", Type::kString, str([](Config& c, std::string v) -> Status {
+         c.server.public_url = std::move(v);
+         return {};
+       })},
+      {"storage.backend", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v == "sqlite") {
+           c.storage.backend = Backend::kSqlite;
+         } else if (v == "postgres") {
+           c.storage.backend = Backend::kPostgres;
+         } else {
+           return bad("storage.backend", "must be \"sqlite\" or \"postgres\", not \"" + v + "\"");
+         }
+         return {};
+       })},
+      {"storage.data_dir", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.storage.data_dir = path_in(std::move(v));
+         return {};
+       })},
+      {"storage.sqlite_path", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.storage.sqlite_path = path_in(std::move(v));
+         return {};
+       })},
+      {"storage.postgres_url", Type::kString, str([](Config& c, std::string v) -> Status {
+         c.storage.postgres_url = std::move(v);
+         return {};
+       })},
+      {"deployment.scope", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v != "central" && !is_province_code(v)) {
+           return bad("deployment.scope", "must be \"central\" or a 2-digit province code");
+         }
+         c.deployment.scope = std::move(v);
+         return {};
+       })},
+      {"deployment.data_dir", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.deployment.data_dir = path_in(std::move(v));
+         return {};
+       })},
+      {"security.session_ttl_minutes", Type::kInt,
+       int_in("security.session_ttl_minutes", 5, 7 * 24 * 60,
+              [](Config& c, std::int64_t n) { c.security.policy.session_ttl_seconds = n * 60; })},
+      {"security.max_failed_logins", Type::kInt,
+       int_in("security.max_failed_logins", 1, 100,
+              [](Config& c, std::int64_t n) {
+                c.security.policy.max_failed_logins = static_cast<int>(n);
+              })},
+      {"security.lockout_minutes", Type::kInt,
+       int_in("security.lockout_minutes", 1, 24 * 60,
+              [](Config& c, std::int64_t n) { c.security.policy.lockout_seconds = n * 60; })},
+      {"security.min_password_length", Type::kInt,
+       int_in("security.min_password_length", 8, 128,
+              [](Config& c, std::int64_t n) {
+                c.security.policy.min_password_length = static_cast<size_t>(n);
+              })},
+      {"security.login_attempts_per_minute_per_ip", Type::kInt,
+       int_in("security.login_attempts_per_minute_per_ip", 1, 100000,
+              [](Config& c, std::int64_t n) {
+                c.security.login_attempts_per_minute_per_ip = static_cast<int>(n);
+              })},
+      {"security.argon2_profile", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v == "interactive") {
+           c.security.argon2 = Argon2Profile::kInteractive;
+         } else if (v == "moderate") {
+           c.security.argon2 = Argon2Profile::kModerate;
+         } else if (v == "min") {
+           c.security.argon2 = Argon2Profile::kMin;
+         } else {
+           return bad("security.argon2_profile",
+                      "must be \"interactive\", \"moderate\" or \"min\" (tests only)");
+         }
+         return {};
+       })},
+      {"security.cookie_secure", Type::kBool,
+       flag([](Config& c, bool b) { c.security.cookie_secure = b; })},
+      {"log.level", Type::kString, str([](Config& c, std::string v) -> Status {
+         static const std::vector<std::string> kLevels = {"trace", "debug", "info",
+                                                          "warn",  "error", "off"};
+         if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
+           return bad("log.level", "must be one of trace, debug, info, warn, error, off");
+         }
+         c.log.level = std::move(v);
+         return {};
+       })},
+      {"log.json", Type::kBool, flag([](Config& c, bool b) { c.log.json = b; })},
+  };
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "NGUON_";
+  for (char ch : key) out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(ch)));
+  return out;
+}
+
+Result<Value> from_env(const Key& key, const std::string& text) {
+  const std::string var = env_name(key.name);
+  switch (key.type) {
+    case Type::kString:
+      return Value(text);
+    case Type::kBool:
+      if (text == "true" || text == "1") return Value(true);
+      if (text == "false" || text == "0") return Value(false);
+      return bad(var, "must be true or false");
+    case Type::kInt: {
+      char* end = nullptr;
+      errno = 0;
+      const long long n = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno != 0) return bad(var, "must be an integer");
+      return Value(static_cast<std::int64_t>(n));
+    }
+  }
+  return bad(var, "unsupported type");
+}
+
+Result<Value> from_toml(const Key& key, const toml::node& node) {
+  switch (key.type) {
+    case Type::kString:
+      if (auto s = node.value<std::string>(); s && node.is_string()) return Value(*s);
+      return bad(key.name, "must be a string");
+    case Type::kBool:
+      if (node.is_boolean()) return Value(*node.value<bool>());
+      return bad(key.name, "must be true or false");
+    case Type::kInt:
+      if (node.is_integer()) return Value(*node.value<std::int64_t>());
+      return bad(key.name, "must be an integer");
+  }
+  return bad(key.name, "unsupported type");
+}
+
+}  // namespace
+
+Environment process_environment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("NGUON_", 0) != 0) continue;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+Result<Config> parse_config(const std::string& toml_text, const Environment& env,
+                            const std::string& config_dir) {
+  Config config;
+  const auto keys = schema(config_dir);
+  toml::table table;
+  try {
+    table = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << "line " << e.source().begin.line << ", column " << e.source().begin.column;
+    return invalid("invalid_config",
+                   "config file: " + std::string(e.description()) + " at " + where.str());
+  }
+  // Reject unknown sections and keys: a typo must not silently fall back to a default.
+  for (const auto& [section, node] : table) {
+    const std::string s(section.str());
+    const auto* inner = node.as_table();
+    if (inner == nullptr) return bad(s, "unknown key (expected a [section])");
+    for (const auto& [name, value] : *inner) {
+      const std::string full = s + "." + std::string(name.str());
+      auto key =
+          std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == full; });
+      if (key == keys.end()) return bad(full, "unknown key");
+      auto v = from_toml(*key, value);
+      if (!v) return v.error();
+      NGUON_TRY(key->apply(config, v.value()));
+    }
+  }
+  for (const auto& [var, text] : env) {
+    auto key = std::find_if(keys.begin(), keys.end(),
+                            [&](const Key& k) { return env_name(k.name) == var; });
+    if (key == keys.end()) {
+      if (var == "NGUON_CONFIG") continue;
+      return bad(var, "unknown environment override");
+    }
+    auto v = from_env(*key, text);
+    if (!v) return v.error();
+    NGUON_TRY(key->apply(config, v.value()));
+  }
+  if (config.storage.sqlite_path.empty()) {
+    config.storage.sqlite_path =
+        (std::filesystem::path(config.storage.data_dir) / "nguon.sqlite").string();
+  }
+  if (config.storage.backend == Backend::kPostgres && config.storage.postgres_url.empty()) {
+    return bad("storage.postgres_url", "required when storage.backend = \"postgres\"");
+  }
+  if (config.deployment.data_dir.empty()) {
+    config.deployment.data_dir = NGUON_DEFAULT_DATA_DIR;
+  }
+  if (config.server.public_url.empty()) {
+    config.server.public_url =
+        "http://" + config.server.listen + ":" + std::to_string(config.server.port);
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::optional<std::string>& path, const Environment& env) {
+  if (!path) return parse_config("", env, std::filesystem::current_path().string());
+  std::ifstream in(*path);
+  if (!in) return invalid("invalid_config", "config file " + *path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto dir = std::filesystem::absolute(*path).parent_path().string();
+  return parse_config(text.str(), env, dir);
+}
+
+}  // namespace nguon::app

@@ -1,0 +1,66 @@
+// Configuration: a TOML file, then NGUON_<SECTION>_<KEY> environment overrides, validated once
+// at start into an immutable Config. Every error names the offending key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "adapters/crypto/sodium_crypto.h"
+#include "core/accounts.h"
+#include "core/result.h"
+
+namespace nguon::app {
+
+enum class Backend { kSqlite, kPostgres };
+
+struct Config {
+  struct Server {
+    std::string listen = "127.0.0.1";
+    std::uint16_t port = 8080;
+    int threads = 4;
+    std::size_t body_limit_bytes = 1 << 20;
+    int request_timeout_seconds = 30;
+    int shutdown_grace_seconds = 10;
+    std::string web_root;    // built console (web/dist); empty: API only
+    std::string public_url;  // printed for people; defaults to http://listen:port
+  } server;
+  struct Storage {
+    Backend backend = Backend::kSqlite;
+    std::string data_dir = "var";
+    std::string sqlite_path;  // default: <data_dir>/nguon.sqlite
+    std::string postgres_url;
+  } storage;
+  struct Deployment {
+    std::string scope = "central";  // "central" or a 2-digit province code
+    std::string data_dir;           // reference data (units JSON + conversion CSV)
+  } deployment;
+  struct Security {
+    SecurityPolicy policy;
+    Argon2Profile argon2 = Argon2Profile::kInteractive;
+    bool cookie_secure = false;  // set true behind TLS
+    int login_attempts_per_minute_per_ip = 20;
+  } security;
+  struct Log {
+    std::string level = "info";
+    bool json = true;
+  } log;
+
+  bool is_central() const { return deployment.scope == "central"; }
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// Reads the process environment (only NGUON_* variables).
+Environment process_environment();
+
+// Parses `toml_text` (may be empty), applies `env` overrides and validates. `config_dir` is
+// where relative paths in the file are resolved from.
+Result<Config> parse_config(const std::string& toml_text, const Environment& env,
+                            const std::string& config_dir);
+
+// Reads the file at `path` (absent path: defaults) and calls parse_config.
+Result<Config> load_config(const std::optional<std::string>& path, const Environment& env);
+
+}  // namespace nguon::app

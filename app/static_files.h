@@ -1,0 +1,28 @@
+// Serves the built web console from a directory. Paths are percent-decoded and checked
+// segment by segment: "..", empty segments, backslashes and NUL are refused, so nothing
+// outside the root can be named. Unknown paths without a file extension get index.html (the
+// console routes on the client).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "adapters/http/message.h"
+
+namespace nguon::app {
+
+class StaticFiles {
+ public:
+  explicit StaticFiles(std::string root) : root_(std::move(root)) {}
+  bool enabled() const { return !root_.empty(); }
+  // `path` is the request path without the query string.
+  http::HttpResponse serve(const std::string& path, const http::HttpRequest& req) const;
+
+ private:
+  std::string root_;
+};
+
+// Percent-decodes `s`; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+}  // namespace nguon::app

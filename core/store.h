@@ -1,0 +1,90 @@
+// The repository contract. Every backend (adapters/db/sqlite, adapters/db/postgres) implements
+// it and passes the same contract suite (tests/store_contract_test.cpp).
+//
+// Usage: `store.write([&](Tx& tx) -> Status { ... })` runs the function in one transaction that
+// commits only when it returns ok; on an error or exception it rolls back, so a request is
+// never half-written. `read` gives a consistent snapshot. Tx objects must not escape the lambda.
+// Store is thread-safe (each call takes its own connection); a Tx is not.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+
+namespace nguon {
+
+struct UnitQuery {
+  std::string within_path;  // only units whose path starts with this ("" = all)
+  std::string fold;         // substring of the folded name ("" = any)
+  std::optional<UnitLevel> level;
+  size_t limit = 50;
+};
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // Units. insert fails with conflict("unit_exists") on a duplicate code.
+  virtual Status insert_unit(const Unit& unit) = 0;
+  virtual Status update_unit_name(const std::string& code, const std::string& name,
+                                  const std::string& fold) = 0;
+  virtual Result<std::optional<Unit>> find_unit(const std::string& code) = 0;
+  virtual Result<std::vector<Unit>> children(const std::string& parent_code) = 0;
+  // Ordered by level, then code.
+  virtual Result<std::vector<Unit>> search_units(const UnitQuery& query) = 0;
+  virtual Result<std::int64_t> count_units(std::optional<UnitLevel> level) = 0;
+
+  virtual Status insert_legacy(const LegacyCommune& row) = 0;
+  virtual Result<std::vector<LegacyCommune>> find_legacy(const std::string& old_code) = 0;
+
+  // Users. insert assigns and returns the id; fails with conflict("username_taken").
+  virtual Result<std::int64_t> insert_user(const User& user) = 0;
+  // Updates every column but id, username and created_at; replaces the grants.
+  virtual Status update_user(const User& user) = 0;
+  virtual Result<std::optional<User>> find_user(std::int64_t id) = 0;
+  virtual Result<std::optional<User>> find_user_by_name(const std::string& username) = 0;
+  // Users whose unit lies under `within_path` ("" = all), ordered by username.
+  virtual Result<std::vector<User>> list_users(const std::string& within_path) = 0;
+  virtual Result<std::int64_t> count_users() = 0;
+
+  virtual Status insert_session(const Session& session) = 0;
+  virtual Result<std::optional<Session>> find_session(const std::string& token_hash) = 0;
+  virtual Status delete_session(const std::string& token_hash) = 0;
+  virtual Status delete_user_sessions(std::int64_t user_id) = 0;
+  virtual Status delete_expired_sessions(UnixTime now) = 0;
+
+  virtual Result<std::int64_t> insert_token(const ApiToken& token) = 0;
+  virtual Result<std::optional<ApiToken>> find_token_by_hash(const std::string& token_hash) = 0;
+  virtual Result<std::vector<ApiToken>> list_tokens(std::int64_t user_id) = 0;
+  virtual Status revoke_token(std::int64_t user_id, std::int64_t token_id) = 0;
+
+  // Audit. append_audit serialises appenders (the backend locks) so the chain stays linear;
+  // `last_audit` must be read inside the same write transaction.
+  virtual Result<std::optional<AuditEntry>> last_audit() = 0;
+  virtual Status append_audit(const AuditEntry& entry) = 0;
+  // Entries with seq > after_seq, ascending, at most `limit`.
+  virtual Result<std::vector<AuditEntry>> scan_audit(std::int64_t after_seq, size_t limit) = 0;
+  // Newest first, at most `limit`, optionally only those whose target or actor matches.
+  virtual Result<std::vector<AuditEntry>> recent_audit(size_t limit) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Applies pending migrations; safe when several processes start at once (the backend takes
+  // an exclusive lock around the check-and-apply). Returns the schema version now in place.
+  virtual Result<int> migrate() = 0;
+  virtual Result<int> schema_version() = 0;
+  virtual Status write(const std::function<Status(Tx&)>& fn) = 0;
+  virtual Status read(const std::function<Status(Tx&)>& fn) = 0;
+  // Cheap liveness probe of the backend, for /readyz.
+  virtual Status ping() = 0;
+  virtual std::string backend_name() const = 0;
+};
+
+}  // namespace nguon

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets up everything and runs the Nguồn demo: the server on SQLite with the units of Thanh Hóa
+# province (38), demo villages and users, on http://127.0.0.1:8080 (NGUON_SERVER_PORT and
+# NGUON_SERVER_LISTEN override). Data lives in var/demo/; run again to reuse it (the admin
+# password is regenerated and printed each time). Stop with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/deps.sh
+cmake --preset release >/dev/null
+cmake --build build/release -j "$(nproc)" --target nguon-server nguon-admin
+(cd web && npm run build --silent)
+
+demo=var/demo
+mkdir -p "$demo"
+config="$demo/nguon.toml"
+if [ ! -f "$config" ]; then
+  cat >"$config" <<TOML
+# Demo configuration (see docs/configuration.md). Paths are relative to this file.
+[server]
+listen = "127.0.0.1"
+port = 8080
+web_root = "$root/web/dist"
+
+[storage]
+backend = "sqlite"
+data_dir = "."
+
+[deployment]
+scope = "38"
+data_dir = "$root/data"
+
+[log]
+level = "info"
+TOML
+fi
+
+admin=build/release/apps/admin/nguon-admin
+"$admin" -c "$config" migrate
+"$admin" -c "$config" import-units
+"$admin" -c "$config" demo-seed >>"$demo/new-users.jsonl"
+admin_json=$("$admin" -c "$config" create-admin --username admin)
+password=$(printf '%s' "$admin_json" | sed -E 's/.*"password":"([^"]+)".*/\1/')
+port=${NGUON_SERVER_PORT:-8080}
+listen=${NGUON_SERVER_LISTEN:-127.0.0.1}
+
+cat <<MSG
+
+  Nguồn demo — Tỉnh Thanh Hóa (38)
+  URL:       http://$listen:$port/
+  Login:     admin
+  Password:  $password      (new each run)
+
+  Demo users (passwords shown once, when first created; also in $demo/new-users.jsonl):
+$(sed 's/^/    /' "$demo/new-users.jsonl")
+  Reset any of them with: $admin -c $config users reset-password --username NAME
+
+MSG
+exec build/release/apps/server/nguon-server -c "$config"

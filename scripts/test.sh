@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Sets up everything and runs the whole test suite: formatting and static checks, unit,
+# store-contract (SQLite and a throwaway PostgreSQL), integration (real server and binaries),
+# browser tests (headless Chromium), and the unit tests again under ASan+UBSan.
+# Exit status is non-zero if anything fails; the last line is "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${NGUON_JOBS:-$(nproc)}
+
+bash scripts/deps.sh || { echo "dependency setup failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+step() {  # step NAME COMMAND...
+  local name=$1
+  shift
+  echo
+  echo "=== $name ==="
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "--- $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+cxx_files() { git ls-files '*.cpp' '*.h' 2>/dev/null || find core adapters app apps tests bench -name '*.cpp' -o -name '*.h'; }
+
+check_format() { cxx_files | xargs clang-format --dry-run -Werror; }
+
+build_dev() {
+  cmake --preset dev >/dev/null && cmake --build build/dev -j "$jobs"
+}
+
+ctest_dev() { ctest --test-dir build/dev --output-on-failure -L "$1"; }
+
+# clang-tidy on the domain core and the adapters without Boost (Boost headers make tidy slow).
+tidy() {
+  local files
+  files=$(git ls-files 'core/*.cpp' 'adapters/crypto/*.cpp' 'adapters/db/*.cpp' 'adapters/db/*/*.cpp')
+  clang-tidy -p build/dev --quiet $files 2>&1 | grep -v "warnings generated" ; return "${PIPESTATUS[0]}"
+}
+
+web_build() { (cd web && npm run build --silent); }
+
+browser_tests() {
+  NGUON_BIN_DIR="$root/build/dev/apps" node --test tests/browser/
+}
+
+asan_unit() {
+  cmake --preset asan-ubsan >/dev/null &&
+    cmake --build build/asan-ubsan -j "$jobs" --target unit_tests &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir build/asan-ubsan --output-on-failure -L unit
+}
+
+step "format (clang-format)" check_format
+step "build (dev preset)" build_dev
+if [ "$failed" -eq 0 ] || [ -x build/dev/tests/unit_tests ]; then
+  step "unit tests" ctest_dev unit
+  step "store contract (SQLite + PostgreSQL)" ctest_dev contract
+  step "integration tests" ctest_dev integration
+  step "static analysis (clang-tidy)" tidy
+fi
+if [ -f web/package.json ]; then
+  step "web console build" web_build
+  step "browser tests (headless Chromium)" browser_tests
+fi
+step "unit tests under ASan+UBSan" asan_unit
+
+echo
+if [ "$failed" -ne 0 ]; then
+  printf 'failed steps:\n'
+  printf '  - %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,338 @@
+// The server over real sockets: body limits, malformed HTTP, graceful shutdown, the binaries'
+// exit codes, and the whole API on PostgreSQL with no code change.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "adapters/http/server.h"
+#include "app/api.h"
+#include "app/unit_import.h"
+#include "core/audit.h"
+#include "tests/support/fakes.h"
+#ifdef NGUON_TEST_POSTGRES
+#include "adapters/db/postgres/postgres_store.h"
+#include "tests/support/pg_server.h"
+#endif
+
+namespace nguon {
+namespace {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::string set_cookie;
+};
+
+// Sends raw bytes on a new connection and parses one HTTP response.
+Reply raw_exchange(std::uint16_t port, const std::string& bytes) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(bytes));
+  beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code ec;
+  bhttp::read(s, buf, res, ec);
+  if (ec) return {-1, ec.message(), ""};
+  return {static_cast<int>(res.result_int()), res.body(),
+          std::string(res[bhttp::field::set_cookie])};
+}
+
+Reply request(std::uint16_t port, const std::string& method, const std::string& target,
+              const std::string& body = "", const std::string& cookie = "",
+              const std::string& csrf = "") {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\n";
+  if (!cookie.empty()) req += "Cookie: nguon_session=" + cookie + "\r\n";
+  if (!csrf.empty()) req += "X-CSRF-Token: " + csrf + "\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return raw_exchange(port, req);
+}
+
+// An in-process server around the real Api on a given store, on a free loopback port.
+class LiveServer {
+ public:
+  LiveServer(Store& store, std::function<void(const http::HttpRequest&)> before = nullptr)
+      : crypto_(Argon2Profile::kMin) {
+    config_.deployment.scope = "38";
+    api_ = std::make_unique<app::Api>(app::ApiDeps{config_, store, clock_, crypto_, metrics_,
+                                                   [this] { return server_->draining(); }});
+    http::ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    o.body_limit = 64 * 1024;
+    o.request_timeout = std::chrono::seconds(5);
+    server_ = std::make_unique<http::HttpServer>(o, [this, before](const http::HttpRequest& r) {
+      if (before) before(r);
+      return api_->handle(r);
+    });
+    EXPECT_EQ(server_->bind(), "");
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~LiveServer() { stop(std::chrono::milliseconds(2000)); }
+  void stop(std::chrono::milliseconds grace) {
+    if (!thread_.joinable()) return;
+    server_->shutdown(grace);
+    thread_.join();
+  }
+  std::uint16_t port() const { return server_->port(); }
+  app::Api& api() { return *api_; }
+  http::HttpServer& server() { return *server_; }
+
+ private:
+  app::Config config_;
+  testing::ManualClock clock_;
+  SodiumCrypto crypto_;
+  app::Metrics metrics_;
+  std::unique_ptr<app::Api> api_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::thread thread_;
+};
+
+TEST(Server, OversizedBodiesGet413AndTheServerKeepsServing) {
+  testing::TempStore db;
+  LiveServer live(db.store());
+  Reply big = request(live.port(), "POST", "/api/v1/auth/login", std::string(100 * 1024, 'x'));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(big.body.find("body_too_large"), std::string::npos);
+  EXPECT_EQ(request(live.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(Server, MalformedHttpGets400AndTheServerKeepsServing) {
+  testing::TempStore db;
+  LiveServer live(db.store());
+  EXPECT_EQ(raw_exchange(live.port(), "BLAH\r\n\r\n").status, 400);
+  EXPECT_EQ(raw_exchange(live.port(), "GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n").status, 400);
+  std::string huge_header =
+      "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
+  EXPECT_EQ(raw_exchange(live.port(), huge_header).status, 431);
+  EXPECT_EQ(request(live.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(Server, ManyBadRequestsInARowNeverCrashIt) {
+  testing::TempStore db;
+  LiveServer live(db.store());
+  const std::vector<std::string> bodies = {
+      "", "{", "null", "\xff\xfe", "{\"username\":[]}", std::string(5000, '{')};
+  for (int i = 0; i < 50; ++i) {
+    Reply r = request(live.port(), "POST", "/api/v1/auth/login",
+                      bodies[static_cast<size_t>(i) % bodies.size()]);
+    EXPECT_GE(r.status, 400);
+    EXPECT_LT(r.status, 500) << r.body;
+  }
+  EXPECT_EQ(request(live.port(), "GET", "/readyz").status, 200);
+}
+
+TEST(Server, GracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes) {
+  testing::TempStore db;
+  std::promise<void> entered;
+  std::atomic<bool> once{false};
+  LiveServer live(db.store(), [&](const http::HttpRequest& r) {
+    if (r.target == "/healthz?slow" && !once.exchange(true)) {
+      entered.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    }
+  });
+  const auto port = live.port();
+  auto slow =
+      std::async(std::launch::async, [port] { return request(port, "GET", "/healthz?slow"); });
+  entered.get_future().wait();
+  live.server().shutdown(std::chrono::milliseconds(5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // New connections are refused while the in-flight request is still running.
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  beast::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  EXPECT_TRUE(ec) << "a new connection was accepted during shutdown";
+  EXPECT_EQ(slow.get().status, 200);  // the in-flight one completed
+  live.stop(std::chrono::milliseconds(0));
+}
+
+// --- the real binaries ---
+
+struct Proc {
+  pid_t pid = -1;
+  int out_fd = -1;
+};
+
+Proc spawn(const std::vector<std::string>& argv) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  Proc p;
+  p.pid = fork();
+  if (p.pid == 0) {
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  p.out_fd = fds[0];
+  return p;
+}
+
+std::string read_line(int fd) {
+  std::string line;
+  char ch = 0;
+  while (read(fd, &ch, 1) == 1 && ch != '\n') line.push_back(ch);
+  return line;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::string run_to_end(const std::vector<std::string>& argv, int* code) {
+  Proc p = spawn(argv);
+  std::string out;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = read(p.out_fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(p.out_fd);
+  *code = wait_exit(p.pid);
+  return out;
+}
+
+TEST(Binaries, ServerStartsServesAndStopsCleanlyOnSigterm) {
+  testing::TempStore db;  // only for its temporary directory
+  const std::string cfg = db.dir() + "/n.toml";
+  std::ofstream(cfg)
+      << "[server]\nport = 0\n[storage]\ndata_dir = \"" << db.dir()
+      << "/var\"\n[deployment]\nscope = \"38\"\n[security]\nargon2_profile = \"min\"\n";
+  int code = 0;
+  run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "import-units"}, &code);
+  ASSERT_EQ(code, 0);
+  std::string admin =
+      run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "create-admin", "--username", "admin"}, &code);
+  ASSERT_EQ(code, 0) << admin;
+  const std::string password(json::parse(admin).at("password").as_string());
+
+  Proc server = spawn({NGUON_SERVER_BIN, "-c", cfg});
+  std::uint16_t port = 0;
+  for (int i = 0; i < 20 && port == 0; ++i) {
+    std::string line = read_line(server.out_fd);
+    if (line.find("\"listening\"") != std::string::npos) {
+      port = static_cast<std::uint16_t>(json::parse(line).at("port").as_int64());
+    }
+  }
+  ASSERT_NE(port, 0);
+  Reply login = request(port, "POST", "/api/v1/auth/login",
+                        R"({"username":"admin","password":")" + password + "\"}");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string cookie = login.set_cookie.substr(14, 64);
+  Reply communes = request(port, "GET", "/api/v1/units/38/children", "", cookie);
+  ASSERT_EQ(communes.status, 200);
+  EXPECT_EQ(json::parse(communes.body).at("items").as_array().size(), 166u);
+  kill(server.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(server.pid), 0);
+  close(server.out_fd);
+
+  run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "verify-audit"}, &code);
+  EXPECT_EQ(code, 0);
+  run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "backup", "--to", db.dir() + "/copy.sqlite"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_GT(std::filesystem::file_size(db.dir() + "/copy.sqlite"), 0u);
+}
+
+TEST(Binaries, BadConfigurationExitsWithTheKeyNamed) {
+  testing::TempStore db;
+  const std::string cfg = db.dir() + "/bad.toml";
+  std::ofstream(cfg) << "[server]\nport = \"http\"\n";
+  int code = 0;
+  std::string out = run_to_end({NGUON_SERVER_BIN, "-c", cfg}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("server.port"), std::string::npos) << out;
+}
+
+TEST(Binaries, VerifyAuditNamesTheTamperedEntry) {
+  testing::TempStore db;
+  const std::string cfg = db.dir() + "/n.toml";
+  std::ofstream(cfg) << "[storage]\nsqlite_path = \"" << db.db_path()
+                     << "\"\n[deployment]\nscope = \"38\"\n[security]\nargon2_profile = \"min\"\n";
+  int code = 0;
+  for (const char* name : {"mot.mot", "hai.hai", "ba.ba"}) {
+    std::string out = run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "users", "create", "--username", name,
+                                  "--name", name, "--unit", "14797", "--role", "viewer@14797"},
+                                 &code);
+    ASSERT_EQ(code, 0) << out;
+  }
+  EXPECT_NE(run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "verify-audit"}, &code).find("intact: 3"),
+            std::string::npos);
+  ASSERT_EQ(code, 0);
+  std::string sql =
+      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'ke-gian' WHERE seq = 2;";
+  run_to_end({"/usr/bin/sqlite3", db.db_path(), sql}, &code);
+  ASSERT_EQ(code, 0);
+  std::string out = run_to_end({NGUON_ADMIN_BIN, "-c", cfg, "verify-audit"}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("BROKEN at entry 2"), std::string::npos) << out;
+}
+
+#ifdef NGUON_TEST_POSTGRES
+// The same API, unchanged, on PostgreSQL: only the store differs.
+TEST(Postgres, TheApiRunsUnchangedOnPostgres) {
+  testing::PgServer pg;
+  auto db = pg.create_database("nguon_api");
+  auto store = postgres::open_store({db.conninfo});
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE(store.value()->migrate());
+  auto cfg = app::parse_config("[deployment]\nscope = \"38\"\n", {}, "/").value();
+  auto imported = app::import_units(*store.value(), cfg);
+  ASSERT_TRUE(imported) << imported.error().message;
+  EXPECT_EQ(imported->communes, 166);
+  LiveServer live(*store.value());
+  auto pw = live.api().accounts().ensure_admin("admin", "38", {"cli:test", "local"});
+  ASSERT_TRUE(pw);
+  Reply login = request(live.port(), "POST", "/api/v1/auth/login",
+                        R"({"username":"admin","password":")" + pw.value() + "\"}");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string cookie = login.set_cookie.substr(14, 64);
+  const std::string csrf(json::parse(login.body).at("csrf_token").as_string());
+  Reply search = request(live.port(), "GET", "/api/v1/units?q=hac%20thanh", "", cookie);
+  ASSERT_EQ(search.status, 200);
+  EXPECT_NE(search.body.find("14797"), std::string::npos);
+  Reply created =
+      request(live.port(), "POST", "/api/v1/users",
+              R"({"username":"bientap.hacthanh","display_name":"Lê Thị Hoa","unit_code":"14797",
+                              "roles":[{"role":"editor","unit_code":"14797"}]})",
+              cookie, csrf);
+  ASSERT_EQ(created.status, 201) << created.body;
+  Reply dup = request(live.port(), "POST", "/api/v1/users",
+                      R"({"username":"bientap.hacthanh","display_name":"X","unit_code":"14797"})",
+                      cookie, csrf);
+  EXPECT_EQ(dup.status, 409);
+  Reply legacy = request(live.port(), "GET", "/api/v1/legacy-communes/14800", "", cookie);
+  EXPECT_EQ(legacy.status, 200);
+  SodiumCrypto crypto(Argon2Profile::kMin);
+  auto report = audit::verify(*store.value(), crypto);
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->first_bad_seq);
+  EXPECT_GE(report->checked, 3);
+}
+#endif
+
+}  // namespace
+}  // namespace nguon

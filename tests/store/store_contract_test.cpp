@@ -1,0 +1,1251 @@
+// The Store contract (core/store.h), run unchanged against every backend: SQLite on a fresh
+// temporary file per test, PostgreSQL on a fresh database per test in one throwaway cluster per
+// test binary. A behaviour that differs between backends is a bug in one of them.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "adapters/db/sqlite/sqlite_store.h"
+#include "core/model.h"
+#include "core/result.h"
+#include "core/store.h"
+#include "core/units.h"
+
+#ifdef NGUON_TEST_POSTGRES
+#include <libpq-fe.h>
+
+#include "adapters/db/postgres/postgres_store.h"
+#include "tests/support/pg_server.h"
+#endif
+
+namespace nguon {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// Backends
+
+#ifdef NGUON_TEST_POSTGRES
+// One PostgreSQL cluster for the whole binary, started on first use (so a run filtered to
+// SQLite never starts it) and stopped when the tests end.
+class PgEnvironment final : public ::testing::Environment {
+ public:
+  nguon::testing::PgServer& server() {
+    if (!server_ && error_.empty()) {
+      try {
+        server_ = std::make_unique<nguon::testing::PgServer>();
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      }
+    }
+    if (!server_) throw std::runtime_error("cannot start the test PostgreSQL: " + error_);
+    return *server_;
+  }
+  void TearDown() override { server_.reset(); }
+
+ private:
+  std::unique_ptr<nguon::testing::PgServer> server_;
+  std::string error_;
+};
+
+PgEnvironment* const g_pg =
+    static_cast<PgEnvironment*>(::testing::AddGlobalTestEnvironment(new PgEnvironment));
+#endif
+
+// Where one store's data lives: a SQLite file, or a PostgreSQL database.
+struct Target {
+  std::string sqlite_dir;
+  std::string sqlite_path;
+  std::string pg_name;
+  std::string pg_conninfo;
+};
+
+std::string describe(const Error& e) { return e.code + ": " + e.message; }
+std::string describe(const Status& s) { return s.ok() ? "ok" : describe(s.error()); }
+template <typename T>
+std::string describe(const Result<T>& r) {
+  return r.ok() ? "ok" : describe(r.error());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture
+
+struct Tree {
+  Unit vn, p01, p38, c00004, c14797, c16597, v001, v002;
+  std::vector<Unit> all() const { return {vn, p01, p38, c00004, c14797, c16597, v001, v002}; }
+};
+
+// VN → 38 Thanh Hóa → {14797 Hạc Thành, 16597 Hải Lĩnh → {16597-001, 16597-002}};
+// VN → 01 Hà Nội → 00004 Ba Đình.
+Tree make_tree() {
+  using units::make_unit;
+  Tree t;
+  t.vn = make_unit("VN", nullptr, UnitLevel::kNation, "quốc gia", "Việt Nam");
+  t.p38 = make_unit("38", &t.vn, UnitLevel::kProvince, "tỉnh", "Thanh Hóa");
+  t.p01 = make_unit("01", &t.vn, UnitLevel::kProvince, "thành phố trung ương", "Hà Nội");
+  t.c14797 = make_unit("14797", &t.p38, UnitLevel::kCommune, "phường", "Hạc Thành");
+  t.c16597 = make_unit("16597", &t.p38, UnitLevel::kCommune, "xã", "Hải Lĩnh");
+  t.c00004 = make_unit("00004", &t.p01, UnitLevel::kCommune, "phường", "Ba Đình");
+  t.v001 = make_unit("16597-001", &t.c16597, UnitLevel::kVillage, "thôn", "Thôn Đông Hải");
+  t.v002 = make_unit("16597-002", &t.c16597, UnitLevel::kVillage, "thôn", "Thôn Tây");
+  return t;
+}
+
+constexpr UnixTime kT0 = 1'790'000'000;
+
+User make_user(const std::string& username, const std::string& unit_code,
+               std::vector<Grant> grants = {}) {
+  User u;
+  u.username = username;
+  u.display_name = "Cán bộ " + username;
+  u.unit_code = unit_code;
+  u.password_hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+  u.created_at = kT0;
+  u.updated_at = kT0;
+  u.grants = std::move(grants);
+  return u;
+}
+
+AuditEntry make_entry(std::int64_t seq, const std::string& prev_hash) {
+  AuditEntry e;
+  e.seq = seq;
+  e.at = kT0 + seq;
+  e.actor = "admin";
+  e.action = "user.create";
+  e.target = "user:" + std::to_string(seq);
+  e.before = "";
+  e.after = "{\"id\":" + std::to_string(seq) + "}";
+  e.ip = "127.0.0.1";
+  e.prev_hash = prev_hash;
+  e.hash = "hash-" + std::to_string(seq);
+  return e;
+}
+
+std::vector<std::string> codes(const std::vector<Unit>& units) {
+  std::vector<std::string> out;
+  for (const Unit& u : units) out.push_back(u.code);
+  return out;
+}
+
+std::vector<std::string> usernames(const std::vector<User>& users) {
+  std::vector<std::string> out;
+  for (const User& u : users) out.push_back(u.username);
+  return out;
+}
+
+void expect_same_unit(const Unit& a, const Unit& b) {
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.parent_code, b.parent_code);
+  EXPECT_EQ(a.level, b.level);
+  EXPECT_EQ(a.type, b.type);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.fold, b.fold);
+}
+
+void expect_same_user(const User& a, const User& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.username, b.username);
+  EXPECT_EQ(a.display_name, b.display_name);
+  EXPECT_EQ(a.unit_code, b.unit_code);
+  EXPECT_EQ(a.password_hash, b.password_hash);
+  EXPECT_EQ(a.disabled, b.disabled);
+  EXPECT_EQ(a.failed_logins, b.failed_logins);
+  EXPECT_EQ(a.locked_until, b.locked_until);
+  EXPECT_EQ(a.must_change_password, b.must_change_password);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+  EXPECT_EQ(a.grants, b.grants);
+}
+
+void expect_same_entry(const AuditEntry& a, const AuditEntry& b) {
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.before, b.before);
+  EXPECT_EQ(a.after, b.after);
+  EXPECT_EQ(a.ip, b.ip);
+  EXPECT_EQ(a.prev_hash, b.prev_hash);
+  EXPECT_EQ(a.hash, b.hash);
+}
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    target_ = new_target();
+    ASSERT_FALSE(HasFailure());
+    store_ = open(target_);
+    ASSERT_NE(store_, nullptr);
+    auto v = store_->migrate();
+    ASSERT_TRUE(v.ok()) << describe(v);
+    ASSERT_GE(v.value(), 1);
+    version_ = v.value();
+    tree_ = make_tree();
+    must_write([&](Tx& tx) -> Status {
+      for (const Unit& u : tree_.all()) NGUON_TRY(tx.insert_unit(u));
+      return {};
+    });
+  }
+
+  void TearDown() override {
+    store_.reset();
+    for (const Target& t : targets_) {
+      if (!t.sqlite_dir.empty()) {
+        std::error_code ec;
+        fs::remove_all(t.sqlite_dir, ec);
+      }
+#ifdef NGUON_TEST_POSTGRES
+      if (!t.pg_name.empty()) g_pg->server().drop_database(t.pg_name);
+#endif
+    }
+  }
+
+  bool is_postgres() const { return GetParam() == "postgres"; }
+
+  // A new, empty place for a store (not migrated).
+  Target new_target() {
+    Target t;
+    if (is_postgres()) {
+#ifdef NGUON_TEST_POSTGRES
+      try {
+        auto db = g_pg->server().create_database();
+        t.pg_name = db.name;
+        t.pg_conninfo = db.conninfo;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+#else
+      ADD_FAILURE() << "built without PostgreSQL";
+#endif
+    } else {
+      std::string pattern = (fs::temp_directory_path() / "nguon-store-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        ADD_FAILURE() << "mkdtemp failed";
+      } else {
+        t.sqlite_dir = pattern;
+        t.sqlite_path = pattern + "/nguon.sqlite";
+      }
+    }
+    targets_.push_back(t);
+    return t;
+  }
+
+  std::unique_ptr<Store> open(const Target& t) {
+    Result<std::unique_ptr<Store>> s = internal("unknown backend " + GetParam());
+    if (is_postgres()) {
+#ifdef NGUON_TEST_POSTGRES
+      s = postgres::open_store(postgres::PostgresOptions{t.pg_conninfo});
+#endif
+    } else {
+      s = sqlite::open_store(sqlite::SqliteOptions{t.sqlite_path});
+    }
+    EXPECT_TRUE(s.ok()) << describe(s);
+    return s.ok() ? std::move(s.value()) : nullptr;
+  }
+
+  // Runs `sql` on a connection of our own, bypassing the store. Returns "" on success, else
+  // the backend's error message.
+  std::string raw_sql(const Target& t, const std::string& sql) {
+    if (is_postgres()) {
+#ifdef NGUON_TEST_POSTGRES
+      PGconn* c = PQconnectdb(t.pg_conninfo.c_str());
+      std::string error;
+      if (PQstatus(c) != CONNECTION_OK) {
+        error = std::string("connect: ") + PQerrorMessage(c);
+      } else {
+        PGresult* r = PQexec(c, sql.c_str());
+        const auto st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) error = PQerrorMessage(c);
+        PQclear(r);
+      }
+      PQfinish(c);
+      return error;
+#else
+      return "built without PostgreSQL";
+#endif
+    }
+    sqlite3* db = nullptr;
+    std::string error;
+    if (sqlite3_open_v2(t.sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      error = std::string("open: ") + sqlite3_errmsg(db);
+    } else {
+      sqlite3_busy_timeout(db, 5000);
+      char* msg = nullptr;
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+        error = msg != nullptr ? msg : "error";
+      }
+      sqlite3_free(msg);
+    }
+    sqlite3_close_v2(db);
+    return error;
+  }
+
+  void must_write(const std::function<Status(Tx&)>& fn) { must_write(*store_, fn); }
+  static void must_write(Store& store, const std::function<Status(Tx&)>& fn) {
+    Status st = store.write(fn);
+    EXPECT_TRUE(st.ok()) << describe(st);
+  }
+
+  // The value of `f(tx)` in a read transaction (default-constructed on error, which fails).
+  template <typename F>
+  static auto fetch(Store& store, F f) {
+    using R = std::invoke_result_t<F, Tx&>;
+    using T = std::remove_cvref_t<decltype(std::declval<R&>().value())>;
+    T out{};
+    Status st = store.read([&](Tx& tx) -> Status {
+      R r = f(tx);
+      if (!r) return r.error();
+      out = std::move(r.value());
+      return {};
+    });
+    EXPECT_TRUE(st.ok()) << describe(st);
+    return out;
+  }
+  template <typename F>
+  auto fetch(F f) {
+    return fetch(*store_, std::move(f));
+  }
+
+  std::int64_t add_user(const User& u) {
+    std::int64_t id = 0;
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_user(u);
+      if (!r) return r.error();
+      id = r.value();
+      return {};
+    });
+    return id;
+  }
+
+  // Appends `n` chained entries after whatever is there.
+  void append_entries(int n) {
+    for (int i = 0; i < n; ++i) {
+      must_write([&](Tx& tx) -> Status {
+        auto last = tx.last_audit();
+        if (!last) return last.error();
+        const std::int64_t seq = last.value() ? last.value()->seq + 1 : 1;
+        return tx.append_audit(make_entry(seq, last.value() ? last.value()->hash : ""));
+      });
+    }
+  }
+
+  std::int64_t unit_count() {
+    return fetch([](Tx& tx) { return tx.count_units(std::nullopt); });
+  }
+
+  std::vector<Target> targets_;
+  Target target_;
+  std::unique_ptr<Store> store_;
+  int version_ = 0;
+  Tree tree_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Store: lifecycle and migrations
+
+TEST_P(StoreContract, ReportsBackendNameAndPings) {
+  EXPECT_EQ(store_->backend_name(), GetParam());
+  Status ping = store_->ping();
+  EXPECT_TRUE(ping.ok()) << describe(ping);
+}
+
+TEST_P(StoreContract, SchemaVersionIsZeroBeforeMigrate) {
+  Target fresh = new_target();
+  auto store = open(fresh);
+  ASSERT_NE(store, nullptr);
+  auto v = store->schema_version();
+  ASSERT_TRUE(v.ok()) << describe(v);
+  EXPECT_EQ(v.value(), 0);
+}
+
+TEST_P(StoreContract, MigrateIsIdempotent) {
+  auto again = store_->migrate();
+  ASSERT_TRUE(again.ok()) << describe(again);
+  EXPECT_EQ(again.value(), version_);
+  auto current = store_->schema_version();
+  ASSERT_TRUE(current.ok()) << describe(current);
+  EXPECT_EQ(current.value(), version_);
+
+  // A restart: a new store on the same data migrates to the same version, data intact.
+  auto reopened = open(target_);
+  ASSERT_NE(reopened, nullptr);
+  auto third = reopened->migrate();
+  ASSERT_TRUE(third.ok()) << describe(third);
+  EXPECT_EQ(third.value(), version_);
+  EXPECT_EQ(fetch(*reopened, [](Tx& tx) { return tx.count_units(std::nullopt); }), 8);
+}
+
+TEST_P(StoreContract, ConcurrentMigrateOnFreshDatabasesSucceeds) {
+  for (int round = 0; round < 3; ++round) {
+    Target fresh = new_target();
+    constexpr int kProcesses = 3;
+    std::vector<std::unique_ptr<Store>> stores;
+    for (int i = 0; i < kProcesses; ++i) {
+      stores.push_back(open(fresh));
+      ASSERT_NE(stores.back(), nullptr);
+    }
+    std::vector<std::optional<Result<int>>> results(kProcesses);
+    std::latch start(kProcesses);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kProcesses; ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        results[static_cast<size_t>(i)].emplace(stores[static_cast<size_t>(i)]->migrate());
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) {
+      ASSERT_TRUE(r.has_value());
+      ASSERT_TRUE(r->ok()) << "round " << round << ": " << describe(*r);
+      EXPECT_EQ(r->value(), version_);
+    }
+    auto v = stores[0]->schema_version();
+    ASSERT_TRUE(v.ok()) << describe(v);
+    EXPECT_EQ(v.value(), version_);
+    // The schema is usable.
+    must_write(*stores[1], [&](Tx& tx) { return tx.insert_unit(tree_.vn); });
+  }
+}
+
+TEST_P(StoreContract, CommittedDataIsVisibleToAnotherStore) {
+  auto other = open(target_);
+  ASSERT_NE(other, nullptr);
+  auto unit = fetch(*other, [](Tx& tx) { return tx.find_unit("16597-002"); });
+  ASSERT_TRUE(unit.has_value());
+  expect_same_unit(*unit, tree_.v002);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+TEST_P(StoreContract, WriteRollsBackWhenTheFunctionReturnsAnError) {
+  Status st = store_->write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.insert_unit(
+        units::make_unit("16597-003", &tree_.c16597, UnitLevel::kVillage, "thôn", "Thôn Mới")));
+    auto id = tx.insert_user(make_user("ghost", "16597", {{Role::kEditor, "16597"}}));
+    if (!id) return id.error();
+    NGUON_TRY(tx.append_audit(make_entry(1, "")));
+    NGUON_TRY(tx.update_unit_name("38", "Đổi tên", "doi ten"));
+    return invalid("custom_code", "stop here");
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalid);
+  EXPECT_EQ(st.error().code, "custom_code");  // the function's error comes back unchanged
+
+  EXPECT_EQ(unit_count(), 8);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 0);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.last_audit(); }).has_value());
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_unit("38"); })->name, "Thanh Hóa");
+}
+
+TEST_P(StoreContract, WriteRollsBackOnException) {
+  bool threw = false;
+  Status st;
+  try {
+    st = store_->write([&](Tx& tx) -> Status {
+      NGUON_TRY(tx.insert_unit(
+          units::make_unit("16597-003", &tree_.c16597, UnitLevel::kVillage, "thôn", "Thôn Mới")));
+      NGUON_TRY(tx.append_audit(make_entry(1, "")));
+      throw std::runtime_error("boom");
+    });
+  } catch (const std::runtime_error&) {
+    threw = true;
+  }
+  EXPECT_TRUE(threw || !st.ok()) << "an exception must not commit";
+  EXPECT_EQ(unit_count(), 8);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.last_audit(); }).has_value());
+
+  // The connection that saw the exception went back clean: the store keeps working.
+  for (int i = 0; i < 3; ++i) {
+    must_write([&](Tx& tx) -> Status {
+      return tx.insert_unit(units::make_unit("16597-10" + std::to_string(i), &tree_.c16597,
+                                             UnitLevel::kVillage, "thôn",
+                                             "Thôn " + std::to_string(i)));
+    });
+  }
+  EXPECT_EQ(unit_count(), 11);
+}
+
+TEST_P(StoreContract, ReadSeesOneSnapshot) {
+  std::int64_t before = -1;
+  std::int64_t during = -1;
+  Status concurrent;
+  Status st = store_->read([&](Tx& tx) -> Status {
+    auto n = tx.count_units(std::nullopt);
+    if (!n) return n.error();
+    before = n.value();
+    // Another connection commits while this read is open.
+    std::thread writer([&] {
+      concurrent = store_->write([&](Tx& w) {
+        return w.insert_unit(
+            units::make_unit("16597-003", &tree_.c16597, UnitLevel::kVillage, "thôn", "Thôn Mới"));
+      });
+    });
+    writer.join();
+    auto m = tx.count_units(std::nullopt);
+    if (!m) return m.error();
+    during = m.value();
+    auto found = tx.find_unit("16597-003");
+    if (!found) return found.error();
+    EXPECT_FALSE(found.value().has_value()) << "a read must not see a later commit";
+    return {};
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  ASSERT_TRUE(concurrent.ok()) << describe(concurrent);
+  EXPECT_EQ(before, 8);
+  EXPECT_EQ(during, 8);
+  EXPECT_EQ(unit_count(), 9);
+}
+
+TEST_P(StoreContract, TransactionStaysUsableAfterAConflict) {
+  Status st = store_->write([&](Tx& tx) -> Status {
+    Status dup = tx.insert_unit(tree_.p38);
+    EXPECT_FALSE(dup.ok());
+    auto taken = tx.insert_user(make_user("x", "38"));
+    EXPECT_TRUE(taken.ok()) << describe(taken);
+    auto again = tx.insert_user(make_user("x", "16597", {{Role::kViewer, "16597"}}));
+    EXPECT_FALSE(again.ok());
+    // The failed calls left nothing behind and the transaction goes on.
+    return tx.insert_unit(
+        units::make_unit("16597-003", &tree_.c16597, UnitLevel::kVillage, "thôn", "Thôn Mới"));
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  EXPECT_EQ(unit_count(), 9);
+  auto x = fetch([](Tx& tx) { return tx.find_user_by_name("x"); });
+  ASSERT_TRUE(x.has_value());
+  EXPECT_EQ(x->unit_code, "38");
+  EXPECT_TRUE(x->grants.empty());
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+TEST_P(StoreContract, UnitsRoundTrip) {
+  for (const Unit& expected : tree_.all()) {
+    auto found = fetch([&](Tx& tx) { return tx.find_unit(expected.code); });
+    ASSERT_TRUE(found.has_value()) << expected.code;
+    expect_same_unit(*found, expected);
+  }
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_unit("VN"); })->parent_code, "");
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_unit("99999"); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_unit(""); }).has_value());
+}
+
+TEST_P(StoreContract, ChildrenOrderedByCode) {
+  EXPECT_EQ(codes(fetch([](Tx& tx) { return tx.children("VN"); })),
+            (std::vector<std::string>{"01", "38"}));
+  EXPECT_EQ(codes(fetch([](Tx& tx) { return tx.children("16597"); })),
+            (std::vector<std::string>{"16597-001", "16597-002"}));
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.children("16597-001"); }).empty());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.children("nope"); }).empty());
+}
+
+TEST_P(StoreContract, DuplicateUnitIsUnitExists) {
+  Status st = store_->write([&](Tx& tx) { return tx.insert_unit(tree_.c16597); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(st.error().code, "unit_exists");
+  EXPECT_EQ(unit_count(), 8);
+}
+
+TEST_P(StoreContract, UnitWithUnknownParentIsInvalidReference) {
+  Unit orphan = tree_.v001;
+  orphan.code = "99999-001";
+  orphan.parent_code = "99999";
+  orphan.path = "VN/38/99999/99999-001/";
+  Status st = store_->write([&](Tx& tx) { return tx.insert_unit(orphan); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalid);
+  EXPECT_EQ(st.error().code, "invalid_reference");
+}
+
+TEST_P(StoreContract, UpdateUnitName) {
+  must_write([](Tx& tx) { return tx.update_unit_name("16597-001", "Thôn Đông", "thon dong"); });
+  auto u = fetch([](Tx& tx) { return tx.find_unit("16597-001"); });
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->name, "Thôn Đông");
+  EXPECT_EQ(u->fold, "thon dong");
+  EXPECT_EQ(u->path, tree_.v001.path);
+  EXPECT_EQ(codes(fetch([](Tx& tx) {
+              return tx.search_units({"", "thon dong", {}, 10});
+            })),
+            (std::vector<std::string>{"16597-001"}));
+}
+
+TEST_P(StoreContract, CountUnitsByLevel) {
+  EXPECT_EQ(unit_count(), 8);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_units(UnitLevel::kNation); }), 1);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_units(UnitLevel::kProvince); }), 2);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_units(UnitLevel::kCommune); }), 3);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_units(UnitLevel::kVillage); }), 2);
+}
+
+TEST_P(StoreContract, SearchOrdersByLevelThenCodeAndLimits) {
+  EXPECT_EQ(codes(fetch([](Tx& tx) {
+              return tx.search_units({"", "", {}, 50});
+            })),
+            (std::vector<std::string>{"VN", "01", "38", "00004", "14797", "16597", "16597-001",
+                                      "16597-002"}));
+  EXPECT_EQ(codes(fetch([](Tx& tx) {
+              return tx.search_units({"", "", {}, 3});
+            })),
+            (std::vector<std::string>{"VN", "01", "38"}));
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.search_units({"", "", {}, 0}); }).empty());
+}
+
+TEST_P(StoreContract, SearchFiltersByPathFoldAndLevel) {
+  auto search = [&](UnitQuery q) {
+    return codes(fetch([&](Tx& tx) { return tx.search_units(q); }));
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(search({"VN/38/", "", {}, 50}), (V{"38", "14797", "16597", "16597-001", "16597-002"}));
+  EXPECT_EQ(search({"VN/38/16597/", "", {}, 50}), (V{"16597", "16597-001", "16597-002"}));
+  EXPECT_EQ(search({"VN/38/", "", UnitLevel::kCommune, 50}), (V{"14797", "16597"}));
+  EXPECT_EQ(search({"", "", UnitLevel::kProvince, 50}), (V{"01", "38"}));
+  EXPECT_EQ(search({"", "hai", {}, 50}), (V{"16597", "16597-001"}));  // "hải lĩnh", "đông hải"
+  EXPECT_EQ(search({"", "hai", UnitLevel::kVillage, 50}), (V{"16597-001"}));
+  EXPECT_EQ(search({"VN/01/", "hai", {}, 50}), V{});
+  EXPECT_EQ(search({"", "thanh", {}, 50}), (V{"38", "14797"}));  // "thanh hoa", "hac thanh"
+  EXPECT_EQ(search({"VN/38/14797/", "", {}, 50}), (V{"14797"}));
+  EXPECT_EQ(search({"VN/99/", "", {}, 50}), V{});
+  EXPECT_EQ(search({"", "khong co", {}, 50}), V{});
+}
+
+TEST_P(StoreContract, SearchTreatsLikeMetacharactersLiterally) {
+  auto village = [&](const std::string& code, const std::string& fold) {
+    Unit u = units::make_unit(code, &tree_.c16597, UnitLevel::kVillage, "thôn", fold);
+    u.fold = fold;
+    return u;
+  };
+  must_write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.insert_unit(village("16597-010", "thon 100%")));
+    NGUON_TRY(tx.insert_unit(village("16597-011", "thon a_b")));
+    NGUON_TRY(tx.insert_unit(village("16597-012", "thon a\\b")));
+    NGUON_TRY(tx.insert_unit(village("16597-013", "thon axb")));
+    NGUON_TRY(tx.insert_unit(village("16597-014", "thon 1000")));
+    return {};
+  });
+  auto search = [&](UnitQuery q) {
+    return codes(fetch([&](Tx& tx) { return tx.search_units(q); }));
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(search({"", "%", {}, 50}), V{"16597-010"});
+  EXPECT_EQ(search({"", "100%", {}, 50}), V{"16597-010"});
+  EXPECT_EQ(search({"", "_", {}, 50}), V{"16597-011"});
+  EXPECT_EQ(search({"", "a_b", {}, 50}), V{"16597-011"});
+  EXPECT_EQ(search({"", "\\", {}, 50}), V{"16597-012"});
+  EXPECT_EQ(search({"", "a\\b", {}, 50}), V{"16597-012"});
+  EXPECT_EQ(search({"", "a\\", {}, 50}), V{"16597-012"});
+  EXPECT_EQ(search({"", "%%", {}, 50}), V{});
+  EXPECT_EQ(search({"VN/%", "", {}, 50}), V{});
+  EXPECT_EQ(search({"VN/3_/", "", {}, 50}), V{});
+  EXPECT_EQ(search({"%", "", {}, 50}), V{});
+  EXPECT_EQ(search({"_", "", {}, 50}), V{});
+}
+
+TEST_P(StoreContract, SearchPathPrefixIsCaseSensitive) {
+  // "starts with" is exact: codes are case-sensitive keys ("VN" is not "vn").
+  using V = std::vector<std::string>;
+  add_user(make_user("lan", "38"));
+  EXPECT_EQ(codes(fetch([](Tx& tx) { return tx.search_units({"vn/", "", {}, 50}); })), V{});
+  EXPECT_EQ(usernames(fetch([](Tx& tx) { return tx.list_users("vn/"); })), V{});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy communes
+
+TEST_P(StoreContract, LegacyCommunes) {
+  const LegacyCommune a{"16600",          "Xã Hải Hà", "Huyện Tĩnh Gia",
+                        "Tỉnh Thanh Hóa", "16597",     "Nhập một phần"};
+  const LegacyCommune b{"16600",          "Xã Hải Hà", "Huyện Tĩnh Gia",
+                        "Tỉnh Thanh Hóa", "14797",     "Nhập một phần"};
+  const LegacyCommune c{"16603",          "Xã Hải Lĩnh", "Huyện Tĩnh Gia",
+                        "Tỉnh Thanh Hóa", "16597",       "Nhập toàn bộ"};
+  must_write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.insert_legacy(a));
+    NGUON_TRY(tx.insert_legacy(b));
+    return tx.insert_legacy(c);
+  });
+  auto rows = fetch([](Tx& tx) { return tx.find_legacy("16600"); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].new_code, "14797");  // ordered by new_code
+  EXPECT_EQ(rows[1].new_code, "16597");
+  EXPECT_EQ(rows[1].old_name, a.old_name);
+  EXPECT_EQ(rows[1].old_district, a.old_district);
+  EXPECT_EQ(rows[1].old_province, a.old_province);
+  EXPECT_EQ(rows[1].note, a.note);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_legacy("16603"); }).size(), 1u);
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_legacy("00000"); }).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+TEST_P(StoreContract, UserRoundTripWithGrantsOrderedByUnitThenRole) {
+  User u = make_user("lan.nguyen", "16597",
+                     {{Role::kViewer, "38"},
+                      {Role::kEditor, "16597"},
+                      {Role::kAdmin, "38"},
+                      {Role::kApprover, "16597"}});
+  u.disabled = true;
+  u.failed_logins = 3;
+  u.locked_until = kT0 + 900;
+  u.must_change_password = true;
+  u.updated_at = kT0 + 5;
+  const std::int64_t id = add_user(u);
+  ASSERT_GT(id, 0);
+  u.id = id;
+  u.grants = {{Role::kApprover, "16597"},
+              {Role::kEditor, "16597"},
+              {Role::kAdmin, "38"},
+              {Role::kViewer, "38"}};
+
+  auto by_id = fetch([&](Tx& tx) { return tx.find_user(id); });
+  ASSERT_TRUE(by_id.has_value());
+  expect_same_user(*by_id, u);
+  auto by_name = fetch([](Tx& tx) { return tx.find_user_by_name("lan.nguyen"); });
+  ASSERT_TRUE(by_name.has_value());
+  expect_same_user(*by_name, u);
+
+  EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_user(id + 1000); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_user_by_name("nobody"); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_user_by_name("LAN.NGUYEN"); }).has_value());
+
+  const std::int64_t second = add_user(make_user("minh", "38"));
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, id);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 2);
+}
+
+TEST_P(StoreContract, DuplicateUsernameIsUsernameTaken) {
+  add_user(make_user("lan", "38"));
+  Status st = store_->write([&](Tx& tx) -> Status {
+    auto r = tx.insert_user(make_user("lan", "16597", {{Role::kEditor, "16597"}}));
+    if (!r) return r.error();
+    return {};
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(st.error().code, "username_taken");
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 1);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_user_by_name("lan"); })->unit_code, "38");
+}
+
+TEST_P(StoreContract, UnknownUnitReferenceIsInvalidReference) {
+  auto insert = [&](const User& u) {
+    return store_->write([&](Tx& tx) -> Status {
+      auto r = tx.insert_user(u);
+      if (!r) return r.error();
+      return {};
+    });
+  };
+  Status bad_unit = insert(make_user("a", "99999"));
+  ASSERT_FALSE(bad_unit.ok());
+  EXPECT_EQ(bad_unit.error().kind, ErrorKind::kInvalid);
+  EXPECT_EQ(bad_unit.error().code, "invalid_reference");
+
+  Status bad_grant = insert(make_user("b", "38", {{Role::kEditor, "99999"}}));
+  ASSERT_FALSE(bad_grant.ok());
+  EXPECT_EQ(bad_grant.error().kind, ErrorKind::kInvalid);
+  EXPECT_EQ(bad_grant.error().code, "invalid_reference");
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 0);
+}
+
+TEST_P(StoreContract, UpdateUserReplacesGrantsAndMutableColumns) {
+  User u = make_user("lan", "38", {{Role::kAdmin, "38"}, {Role::kViewer, "01"}});
+  u.id = add_user(u);
+  ASSERT_GT(u.id, 0);
+
+  User changed = u;
+  changed.username = "renamed";     // not updatable
+  changed.created_at = kT0 + 9999;  // not updatable
+  changed.display_name = "Nguyễn Thị Lan";
+  changed.unit_code = "16597";
+  changed.password_hash = "$argon2id$new";
+  changed.disabled = true;
+  changed.failed_logins = 4;
+  changed.locked_until = kT0 + 60;
+  changed.must_change_password = true;
+  changed.updated_at = kT0 + 100;
+  changed.grants = {{Role::kEditor, "16597-001"}, {Role::kEditor, "16597"}};
+  must_write([&](Tx& tx) { return tx.update_user(changed); });
+
+  User expected = changed;
+  expected.username = "lan";
+  expected.created_at = kT0;
+  expected.grants = {{Role::kEditor, "16597"}, {Role::kEditor, "16597-001"}};
+  auto found = fetch([&](Tx& tx) { return tx.find_user(u.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_user(*found, expected);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_user_by_name("renamed"); }).has_value());
+
+  // Back to no grants, and the flags back off.
+  changed.grants.clear();
+  changed.disabled = false;
+  changed.must_change_password = false;
+  changed.failed_logins = 0;
+  changed.locked_until = 0;
+  must_write([&](Tx& tx) { return tx.update_user(changed); });
+  found = fetch([&](Tx& tx) { return tx.find_user(u.id); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_TRUE(found->grants.empty());
+  EXPECT_FALSE(found->disabled);
+  EXPECT_FALSE(found->must_change_password);
+  EXPECT_EQ(found->failed_logins, 0);
+  EXPECT_EQ(found->locked_until, 0);
+
+  // A bad unit leaves the user as it was.
+  User bad = changed;
+  bad.unit_code = "99999";
+  Status st = store_->write([&](Tx& tx) { return tx.update_user(bad); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.find_user(u.id); })->unit_code, "16597");
+}
+
+TEST_P(StoreContract, ListUsersFiltersByUnitPathAndOrdersByUsername) {
+  add_user(make_user("zoe", "38", {{Role::kAdmin, "38"}}));
+  add_user(make_user("binh", "16597-001", {{Role::kViewer, "16597-001"}}));
+  add_user(make_user("an", "00004", {{Role::kEditor, "00004"}, {Role::kApprover, "00004"}}));
+  add_user(make_user("cuong", "16597"));
+  add_user(make_user("dung", "VN", {{Role::kAdmin, "VN"}}));
+  add_user(make_user("em", "14797"));
+
+  using V = std::vector<std::string>;
+  auto list = [&](const std::string& path) {
+    return fetch([&](Tx& tx) { return tx.list_users(path); });
+  };
+  EXPECT_EQ(usernames(list("")), (V{"an", "binh", "cuong", "dung", "em", "zoe"}));
+  EXPECT_EQ(usernames(list("VN/")), (V{"an", "binh", "cuong", "dung", "em", "zoe"}));
+  EXPECT_EQ(usernames(list("VN/38/")), (V{"binh", "cuong", "em", "zoe"}));
+  EXPECT_EQ(usernames(list("VN/38/16597/")), (V{"binh", "cuong"}));
+  EXPECT_EQ(usernames(list("VN/38/16597/16597-001/")), (V{"binh"}));
+  EXPECT_EQ(usernames(list("VN/01/")), (V{"an"}));
+  EXPECT_EQ(usernames(list("VN/99/")), V{});
+  EXPECT_EQ(usernames(list("VN/3_/")), V{});  // LIKE metacharacters are literal here too
+  EXPECT_EQ(usernames(list("%")), V{});
+
+  // Grants come with the listed users, in (unit_code, role) order.
+  auto hanoi = list("VN/01/");
+  ASSERT_EQ(hanoi.size(), 1u);
+  EXPECT_EQ(hanoi[0].grants,
+            (std::vector<Grant>{{Role::kApprover, "00004"}, {Role::kEditor, "00004"}}));
+  auto all = list("");
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[2].username, "cuong");
+  EXPECT_TRUE(all[2].grants.empty());
+  EXPECT_EQ(all[5].grants, (std::vector<Grant>{{Role::kAdmin, "38"}}));
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }), 6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile text
+
+TEST_P(StoreContract, SqlMetacharactersAreStoredVerbatim) {
+  const std::vector<std::string> hostile = {
+      "Robert'); DROP TABLE users;--",
+      "x' OR '1'='1",
+      "\\'; SELECT 1; --",
+      "\"quoted\" `ticks` $1 $$ ?1 ? :name @p",
+      "100% _under_ \\back\\slash",
+      "Thôn Đông Hải — ẩn 😀\ttab",
+  };
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    const std::string& s = hostile[i];
+    SCOPED_TRACE(s);
+    const std::string tag = std::to_string(i);
+    User u = make_user("user" + tag, "38");
+    u.display_name = s;
+    u.password_hash = s;
+    const std::int64_t id = add_user(u);
+    ASSERT_GT(id, 0);
+    auto found = fetch([&](Tx& tx) { return tx.find_user(id); });
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->display_name, s);
+    EXPECT_EQ(found->password_hash, s);
+    EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_user_by_name(s); }).has_value());
+
+    must_write([&](Tx& tx) { return tx.update_unit_name("14797", s, s); });
+    auto unit = fetch([](Tx& tx) { return tx.find_unit("14797"); });
+    ASSERT_TRUE(unit.has_value());
+    EXPECT_EQ(unit->name, s);
+    EXPECT_EQ(unit->fold, s);
+    EXPECT_EQ(codes(fetch([&](Tx& tx) {
+                return tx.search_units({"", s, {}, 50});
+              })),
+              std::vector<std::string>{"14797"});
+
+    const Session session{"sess" + tag + s, id, s, kT0, kT0 + 3600};
+    must_write([&](Tx& tx) { return tx.insert_session(session); });
+    auto got = fetch([&](Tx& tx) { return tx.find_session(session.token_hash); });
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->csrf_token, s);
+
+    ApiToken token{0, id, s, "tok" + tag + s, kT0, 0, false};
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_token(token);
+      if (!r) return r.error();
+      return {};
+    });
+    auto t = fetch([&](Tx& tx) { return tx.find_token_by_hash(token.token_hash); });
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->name, s);
+
+    const LegacyCommune legacy{"9" + tag, s, s, s, "14797", s};
+    must_write([&](Tx& tx) { return tx.insert_legacy(legacy); });
+    auto rows = fetch([&](Tx& tx) { return tx.find_legacy(legacy.old_code); });
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].old_name, s);
+    EXPECT_EQ(rows[0].note, s);
+  }
+  AuditEntry e = make_entry(1, "");
+  e.actor = hostile[0];
+  e.before = hostile[2];
+  e.after = hostile[3];
+  e.target = hostile[4];
+  must_write([&](Tx& tx) { return tx.append_audit(e); });
+  auto last = fetch([](Tx& tx) { return tx.last_audit(); });
+  ASSERT_TRUE(last.has_value());
+  expect_same_entry(*last, e);
+
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_users(); }),
+            static_cast<std::int64_t>(hostile.size()));
+  EXPECT_EQ(unit_count(), 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and tokens
+
+TEST_P(StoreContract, SessionsCrudAndExpiry) {
+  const std::int64_t lan = add_user(make_user("lan", "38"));
+  const std::int64_t minh = add_user(make_user("minh", "16597"));
+  constexpr UnixTime kNow = kT0 + 10'000;
+  const Session expired{"h-expired", lan, "csrf-1", kT0, kNow - 10};
+  const Session live{"h-live", lan, "csrf-2", kT0, kNow + 3600};
+  const Session other{"h-other", minh, "csrf-3", kT0, kNow + 7200};
+  const Session other_expired{"h-other-expired", minh, "csrf-4", kT0, kNow - 1};
+  must_write([&](Tx& tx) -> Status {
+    for (const Session& s : {expired, live, other, other_expired}) NGUON_TRY(tx.insert_session(s));
+    return {};
+  });
+
+  auto got = fetch([](Tx& tx) { return tx.find_session("h-live"); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->token_hash, live.token_hash);
+  EXPECT_EQ(got->user_id, live.user_id);
+  EXPECT_EQ(got->csrf_token, live.csrf_token);
+  EXPECT_EQ(got->created_at, live.created_at);
+  EXPECT_EQ(got->expires_at, live.expires_at);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-none"); }).has_value());
+
+  must_write([](Tx& tx) { return tx.delete_expired_sessions(kNow); });
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-expired"); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-other-expired"); }).has_value());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_session("h-live"); }).has_value());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_session("h-other"); }).has_value());
+
+  must_write([](Tx& tx) { return tx.delete_session("h-live"); });
+  must_write([](Tx& tx) { return tx.delete_session("h-never-existed"); });  // not an error
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-live"); }).has_value());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_session("h-other"); }).has_value());
+
+  must_write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.insert_session({"h-lan-1", lan, "c", kT0, kNow + 10}));
+    return tx.insert_session({"h-lan-2", lan, "c", kT0, kNow + 10});
+  });
+  must_write([&](Tx& tx) { return tx.delete_user_sessions(lan); });
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-lan-1"); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_session("h-lan-2"); }).has_value());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_session("h-other"); }).has_value());
+}
+
+TEST_P(StoreContract, SessionOfUnknownUserIsRejected) {
+  Status st = store_->write([](Tx& tx) {
+    return tx.insert_session({"h", 424242, "c", kT0, kT0 + 10});
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+}
+
+TEST_P(StoreContract, ApiTokensCrudAndRevoke) {
+  const std::int64_t lan = add_user(make_user("lan", "38"));
+  const std::int64_t minh = add_user(make_user("minh", "16597"));
+  auto insert = [&](const ApiToken& t) {
+    std::int64_t id = 0;
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_token(t);
+      if (!r) return r.error();
+      id = r.value();
+      return {};
+    });
+    return id;
+  };
+  ApiToken a{0, lan, "máy trạm phát thanh", "hash-a", kT0, 0, false};
+  ApiToken b{0, lan, "báo cáo", "hash-b", kT0 + 1, kT0 + 86400, false};
+  ApiToken c{0, minh, "khác", "hash-c", kT0 + 2, 0, false};
+  a.id = insert(a);
+  b.id = insert(b);
+  c.id = insert(c);
+  EXPECT_GT(a.id, 0);
+  EXPECT_LT(a.id, b.id);
+  EXPECT_NE(b.id, c.id);
+
+  auto found = fetch([](Tx& tx) { return tx.find_token_by_hash("hash-b"); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, b.id);
+  EXPECT_EQ(found->user_id, lan);
+  EXPECT_EQ(found->name, b.name);
+  EXPECT_EQ(found->token_hash, b.token_hash);
+  EXPECT_EQ(found->created_at, b.created_at);
+  EXPECT_EQ(found->expires_at, b.expires_at);
+  EXPECT_FALSE(found->revoked);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_token_by_hash("hash-x"); }).has_value());
+
+  auto mine = fetch([&](Tx& tx) { return tx.list_tokens(lan); });
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].id, a.id);
+  EXPECT_EQ(mine[1].id, b.id);
+  EXPECT_EQ(mine[0].expires_at, 0);
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.list_tokens(lan + minh + 1000); }).empty());
+
+  // Revoking another user's token id changes nothing.
+  (void)store_->write([&](Tx& tx) { return tx.revoke_token(minh, a.id); });
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_token_by_hash("hash-a"); })->revoked);
+  must_write([&](Tx& tx) { return tx.revoke_token(lan, a.id); });
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_token_by_hash("hash-a"); })->revoked);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_token_by_hash("hash-b"); })->revoked);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_token_by_hash("hash-c"); })->revoked);
+  auto after = fetch([&](Tx& tx) { return tx.list_tokens(lan); });
+  ASSERT_EQ(after.size(), 2u);  // revoked tokens are still listed
+  EXPECT_TRUE(after[0].revoked);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+TEST_P(StoreContract, AuditAppendAndLast) {
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.last_audit(); }).has_value());
+  append_entries(5);
+  auto last = fetch([](Tx& tx) { return tx.last_audit(); });
+  ASSERT_TRUE(last.has_value());
+  expect_same_entry(*last, make_entry(5, "hash-4"));
+  auto first = fetch([](Tx& tx) { return tx.scan_audit(0, 1); });
+  ASSERT_EQ(first.size(), 1u);
+  expect_same_entry(first[0], make_entry(1, ""));
+}
+
+TEST_P(StoreContract, ScanAuditPagesInSeqOrder) {
+  append_entries(25);
+  std::vector<std::int64_t> seen;
+  std::int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    auto batch = fetch([&](Tx& tx) { return tx.scan_audit(after, 10); });
+    EXPECT_LE(batch.size(), 10u);
+    for (const AuditEntry& e : batch) seen.push_back(e.seq);
+    if (batch.size() < 10) break;
+    after = batch.back().seq;
+  }
+  std::vector<std::int64_t> expected;
+  for (int i = 1; i <= 25; ++i) expected.push_back(i);
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.scan_audit(20, 100); }).size(), 5u);
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.scan_audit(20, 100); })[0].seq, 21);
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.scan_audit(25, 10); }).empty());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.scan_audit(3, 0); }).empty());
+}
+
+TEST_P(StoreContract, RecentAuditIsNewestFirst) {
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.recent_audit(10); }).empty());
+  append_entries(12);
+  auto recent = fetch([](Tx& tx) { return tx.recent_audit(3); });
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent[0].seq, 12);
+  EXPECT_EQ(recent[1].seq, 11);
+  EXPECT_EQ(recent[2].seq, 10);
+  expect_same_entry(recent[0], make_entry(12, "hash-11"));
+  auto all = fetch([](Tx& tx) { return tx.recent_audit(100); });
+  ASSERT_EQ(all.size(), 12u);
+  EXPECT_EQ(all.back().seq, 1);
+}
+
+TEST_P(StoreContract, AuditDuplicateSeqIsRejected) {
+  append_entries(1);
+  AuditEntry forged = make_entry(1, "");
+  forged.actor = "mallory";
+  Status st = store_->write([&](Tx& tx) { return tx.append_audit(forged); });
+  EXPECT_FALSE(st.ok());
+  auto all = fetch([](Tx& tx) { return tx.scan_audit(0, 10); });
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].actor, "admin");
+}
+
+TEST_P(StoreContract, AuditLogIsAppendOnlyEvenForRawSql) {
+  append_entries(3);
+  EXPECT_NE(raw_sql(target_, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"), "");
+  EXPECT_NE(raw_sql(target_, "DELETE FROM audit_log WHERE seq = 3"), "");
+  EXPECT_NE(raw_sql(target_, "DELETE FROM audit_log"), "");
+  // Sanity: the raw connection itself works (so the failures above are the guard).
+  EXPECT_EQ(raw_sql(target_, "SELECT count(*) FROM audit_log"), "");
+  auto all = fetch([](Tx& tx) { return tx.scan_audit(0, 10); });
+  ASSERT_EQ(all.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    expect_same_entry(all[static_cast<size_t>(i)],
+                      make_entry(i + 1, i == 0 ? "" : "hash-" + std::to_string(i)));
+  }
+}
+
+TEST_P(StoreContract, ConcurrentAppendersFormOneChain) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 15;
+  std::atomic<int> failures{0};
+  std::string first_failure;
+  std::mutex failure_mu;
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kEach; ++i) {
+        Status st = store_->write([&](Tx& tx) -> Status {
+          auto last = tx.last_audit();
+          if (!last) return last.error();
+          const std::int64_t seq = last.value() ? last.value()->seq + 1 : 1;
+          AuditEntry e = make_entry(seq, last.value() ? last.value()->hash : "");
+          e.hash = "t" + std::to_string(t) + "-" + std::to_string(i);
+          return tx.append_audit(e);
+        });
+        if (!st) {
+          ++failures;
+          std::lock_guard lock(failure_mu);
+          if (first_failure.empty()) first_failure = describe(st);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0) << first_failure;
+
+  auto all = fetch([](Tx& tx) { return tx.scan_audit(0, 1000); });
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+  std::string prev;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(all[i].prev_hash, prev) << "chain forks at seq " << all[i].seq;
+    prev = all[i].hash;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL only: connection handling that has no SQLite counterpart.
+
+#ifdef NGUON_TEST_POSTGRES
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = g_pg->server().create_database();
+    auto s = postgres::open_store(postgres::PostgresOptions{db_.conninfo});
+    ASSERT_TRUE(s.ok()) << describe(s);
+    store_ = std::move(s.value());
+    auto v = store_->migrate();
+    ASSERT_TRUE(v.ok()) << describe(v);
+  }
+  void TearDown() override {
+    store_.reset();
+    g_pg->server().drop_database(db_.name);
+  }
+
+  // Makes the server end every other session on this database, like a restart or an admin's
+  // pg_terminate_backend would.
+  void terminate_store_connections() {
+    PGconn* c = PQconnectdb(db_.conninfo.c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PGresult* r = PQexec(c,
+                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  }
+
+  nguon::testing::PgServer::Database db_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(PostgresStoreTest, DiscardsConnectionsTheServerClosed) {
+  // Fill the pool with a few idle connections.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] { EXPECT_TRUE(store_->ping().ok()); });
+  }
+  for (auto& t : threads) t.join();
+  terminate_store_connections();
+
+  Status ping = store_->ping();
+  EXPECT_TRUE(ping.ok()) << describe(ping);
+  terminate_store_connections();
+  Status write = store_->write([](Tx& tx) {
+    return tx.insert_unit(units::make_unit("VN", nullptr, UnitLevel::kNation, "", "Việt Nam"));
+  });
+  EXPECT_TRUE(write.ok()) << describe(write);
+  terminate_store_connections();
+  auto version = store_->schema_version();
+  EXPECT_TRUE(version.ok()) << describe(version);
+
+  // Killed in the middle of a transaction: that call fails, the next one works.
+  Status broken = store_->write([&](Tx& tx) -> Status {
+    terminate_store_connections();
+    auto r = tx.count_units(std::nullopt);
+    if (!r) return r.error();
+    return {};
+  });
+  EXPECT_FALSE(broken.ok());
+  Status after = store_->read([](Tx& tx) -> Status {
+    auto r = tx.count_units(std::nullopt);
+    if (!r) return r.error();
+    EXPECT_EQ(r.value(), 1);
+    return {};
+  });
+  EXPECT_TRUE(after.ok()) << describe(after);
+}
+
+TEST(PostgresStoreOpen, UnreachableServerIsUnavailable) {
+  auto s = postgres::open_store(
+      postgres::PostgresOptions{"host=127.0.0.1 port=1 dbname=x connect_timeout=2"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
+}
+#endif
+
+std::vector<std::string> backends() {
+  std::vector<std::string> out = {"sqlite"};
+#ifdef NGUON_TEST_POSTGRES
+  out.push_back("postgres");
+#endif
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace nguon
