@@ -265,8 +265,14 @@ Result<Config> parse_config(const std::string& toml_text, const Environment& env
     auto key = std::find_if(keys.begin(), keys.end(),
                             [&](const Key& k) { return env_name(k.name) == var; });
     if (key == keys.end()) {
-      if (var == "NGUON_CONFIG") continue;
-      return bad(var, "unknown environment override");
+      // Only names inside a known section are overrides (a typo there is an error); other
+      // NGUON_* variables (NGUON_CONFIG, tooling) are not ours to judge.
+      const bool in_section = std::any_of(keys.begin(), keys.end(), [&](const Key& k) {
+        const std::string section = env_name(k.name.substr(0, k.name.find('.'))) + "_";
+        return var.rfind(section, 0) == 0;
+      });
+      if (in_section) return bad(var, "unknown environment override");
+      continue;
     }
     auto v = from_env(*key, text);
     if (!v) return v.error();

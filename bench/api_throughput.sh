@@ -151,7 +151,8 @@ run_wrk() {
   echo "$line"
 }
 
-echo "api_throughput: $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) CPU(s), $(uname -r)"
+echo "api_throughput: $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) CPU(s), load average" \
+  "$(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 echo "  servers: $threads I/O thread(s) each; wrk -t$wrk_threads -c$connections -d$duration" \
   "(warm-up $warmup); nguon body $body_bytes bytes"
 hello=$(run_wrk hello "$hello_url")

@@ -1,5 +1,5 @@
 // The repository contract. Every backend (adapters/db/sqlite, adapters/db/postgres) implements
-// it and passes the same contract suite (tests/store_contract_test.cpp).
+// it and passes the same contract suite (tests/store/store_contract_test.cpp).
 //
 // Usage: `store.write([&](Tx& tx) -> Status { ... })` runs the function in one transaction that
 // commits only when it returns ok; on an error or exception it rolls back, so a request is
@@ -69,7 +69,7 @@ class Tx {
   virtual Status append_audit(const AuditEntry& entry) = 0;
   // Entries with seq > after_seq, ascending, at most `limit`.
   virtual Result<std::vector<AuditEntry>> scan_audit(std::int64_t after_seq, size_t limit) = 0;
-  // Newest first, at most `limit`, optionally only those whose target or actor matches.
+  // Newest first, at most `limit`.
   virtual Result<std::vector<AuditEntry>> recent_audit(size_t limit) = 0;
 };
 

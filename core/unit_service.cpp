@@ -122,6 +122,14 @@ Result<std::vector<UnitView>> UnitService::search(const access::Principal& p,
   std::vector<UnitView> out;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
     std::vector<Unit> hits;
+    // An official code ("14797", "14797-001") finds its unit directly.
+    if (units::is_well_formed_code(folded) && folded != "vn") {
+      auto exact = tx.find_unit(folded);
+      if (!exact) return exact.error();
+      if (exact.value() && access::can_read(p, exact.value()->path)) {
+        hits.push_back(std::move(*exact.value()));
+      }
+    }
     for (const std::string& root : access::read_roots(p)) {
       auto found = tx.search_units({root, folded, level, limit});
       if (!found) return found.error();
@@ -130,6 +138,9 @@ Result<std::vector<UnitView>> UnitService::search(const access::Principal& p,
     std::stable_sort(hits.begin(), hits.end(), [](const Unit& a, const Unit& b) {
       return std::tie(a.level, a.code) < std::tie(b.level, b.code);
     });
+    hits.erase(std::unique(hits.begin(), hits.end(),
+                           [](const Unit& a, const Unit& b) { return a.code == b.code; }),
+               hits.end());
     if (hits.size() > limit) hits.resize(limit);
     for (Unit& u : hits) {
       auto v = view_of(tx, p, std::move(u));

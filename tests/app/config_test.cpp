@@ -68,6 +68,8 @@ TEST(Config, ErrorsNameTheKey) {
   expect_error_naming("[security]\nargon2_profile = \"fast\"\n", "security.argon2_profile");
   expect_error_naming("", "NGUON_SERVER_THREADS", {{"NGUON_SERVER_THREADS", "many"}});
   expect_error_naming("", "NGUON_SERVER_COLOUR", {{"NGUON_SERVER_COLOUR", "red"}});
+  // Variables outside the configuration's sections belong to other tools.
+  EXPECT_TRUE(parse_config("", {{"NGUON_BIN_DIR", "/x"}, {"NGUON_CONFIG", "/y"}}, "/"));
   expect_error_naming("[server\nport = 1", "line 1");
 }
 

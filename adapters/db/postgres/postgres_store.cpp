@@ -312,12 +312,12 @@ class PgTx final : public Tx {
     return all_rows<Unit>(r.value(), read_unit);
   }
 
+  static constexpr std::string_view kSearchFilter =
+      " FROM units WHERE path LIKE $1 ESCAPE '\\' AND fold LIKE $2 ESCAPE '\\' "
+      "AND ($3::text IS NULL OR level = $3::text) ORDER BY ";
+
   Result<std::vector<Unit>> search_units(const UnitQuery& q) override {
-    auto r = exec(c_,
-                  sql({"SELECT ", kUnitColumns,
-                       " FROM units WHERE path LIKE $1 ESCAPE '\\' AND fold LIKE $2 ESCAPE '\\' "
-                       "AND ($3::text IS NULL OR level = $3::text) ORDER BY ",
-                       kLevelRank, ", code LIMIT $4"}),
+    auto r = exec(c_, sql({"SELECT ", kUnitColumns, kSearchFilter, kLevelRank, ", code LIMIT $4"}),
                   Params()
                       .text(like_literal(q.within_path) + "%")
                       .text("%" + like_literal(q.fold) + "%")

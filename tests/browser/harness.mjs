@@ -1,0 +1,187 @@
+// Shared set-up for the browser tests: a real nguon-server on a fresh SQLite database (migrated,
+// units of scope 38 imported, an admin created with nguon-admin), and headless Debian Chromium
+// driven by playwright-core from web/node_modules.
+//
+// Environment:
+//   NGUON_BIN_DIR        directory holding admin/nguon-admin and server/nguon-server
+//                        (default: <repo>/build/dev/apps)
+//   CHROMIUM             browser executable (default /usr/bin/chromium)
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+export const webDist = join(repoRoot, 'web', 'dist');
+export const artifactsDir = join(here, 'artifacts');
+
+const require = createRequire(join(repoRoot, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const run = promisify(execFile);
+
+export const binDir = process.env.NGUON_BIN_DIR || join(repoRoot, 'build', 'dev', 'apps');
+
+function tomlString(s) {
+  return JSON.stringify(s);
+}
+
+/**
+ * Starts a server on a fresh database. Returns { baseURL, admin: {username,password}, stop(), log() }.
+ */
+export async function startServer() {
+  if (!existsSync(join(webDist, 'index.html'))) {
+    throw new Error(`${webDist}/index.html is missing: run \`npm ci && npm run build\` in web/ first`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'nguon-browser-'));
+  const config = join(dir, 'nguon.toml');
+  writeFileSync(
+    config,
+    [
+      '[server]',
+      'listen = "127.0.0.1"',
+      'port = 0',
+      `web_root = ${tomlString(webDist)}`,
+      '[storage]',
+      'backend = "sqlite"',
+      `sqlite_path = ${tomlString(join(dir, 'nguon.sqlite'))}`,
+      '[deployment]',
+      'scope = "38"',
+      '[security]',
+      'argon2_profile = "min"',
+      '',
+    ].join('\n'),
+  );
+
+  const adminBin = join(binDir, 'admin', 'nguon-admin');
+  const serverBin = join(binDir, 'server', 'nguon-server');
+  for (const bin of [adminBin, serverBin]) {
+    if (!existsSync(bin)) throw new Error(`${bin} not found: build it (cmake --build build/dev --target nguon-server nguon-admin) or set NGUON_BIN_DIR`);
+  }
+  const adminCli = async (...a) => {
+    try {
+      return await run(adminBin, ['--config', config, ...a], { cwd: repoRoot, timeout: 120_000, maxBuffer: 16 << 20 });
+    } catch (e) {
+      throw new Error(`nguon-admin ${a.join(' ')} failed (exit ${e.code}):\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    }
+  };
+  await adminCli('migrate');
+  await adminCli('import-units');
+  const { stdout } = await adminCli('create-admin', '--username', 'admin', '--unit', '38');
+  const line = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((o) => o && typeof o.password === 'string');
+  if (!line) throw new Error(`create-admin printed no {"username","password"} JSON line on stdout:\n${stdout}`);
+  const admin = { username: line.username ?? 'admin', password: line.password };
+  const env = { ...process.env };
+  const cmd = serverBin;
+  const args = ['--config', config];
+
+  const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logLines = [];
+  const errLines = [];
+  createInterface({ input: child.stderr }).on('line', (l) => errLines.push(l));
+  const port = await new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not print {"msg":"listening","port":N} on stdout within 20 s.\nstdout:\n${logLines.join('\n')}\nstderr:\n${errLines.join('\n')}`)), 20_000);
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${sig}).\nstdout:\n${logLines.join('\n')}\nstderr:\n${errLines.join('\n')}`));
+    });
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      logLines.push(l);
+      if (!l.trim().startsWith('{')) return;
+      try {
+        const o = JSON.parse(l);
+        if (o.msg === 'listening' && typeof o.port === 'number') {
+          clearTimeout(timer);
+          resolvePort(o.port);
+        }
+      } catch {
+        /* not JSON */
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+
+  return {
+    baseURL: `http://127.0.0.1:${port}`,
+    admin,
+    dir,
+    log: () => [...logLines, ...errLines].join('\n'),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Headless Chromium. Playwright refuses a --user-data-dir argument with launch(); instead it
+ * creates a fresh temporary profile directory for every launch and deletes it on close.
+ */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A new page in a fresh context that records page errors (uncaught exceptions). */
+export async function newPage(browser, baseURL, options = {}) {
+  const context = await browser.newContext({ baseURL, locale: 'vi-VN', viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => void d.accept());
+  return { context, page, errors };
+}
+
+export function screenshotPath(name) {
+  mkdirSync(artifactsDir, { recursive: true });
+  return join(artifactsDir, name);
+}
+
+/** Logs in through the UI and waits for the shell (or the forced change-password page). */
+export async function login(page, username, password) {
+  await page.goto('/#/login');
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('logout').waitFor();
+}
+
+/** GET from inside the page, with the browser's session cookie. */
+export async function fetchStatus(page, path) {
+  return page.evaluate(async (p) => (await fetch(p, { credentials: 'same-origin' })).status, path);
+}

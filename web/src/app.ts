@@ -1,0 +1,233 @@
+// Application state, hash router and the signed-in shell (header + navigation + main area).
+//
+// Routes: #/login, #/units, #/units/<code>, #/users, #/password.
+
+import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
+import { h, replace } from './dom';
+import { errorText } from './errors';
+import { applyDocumentLang, lang, onLangChange, setLang, t, type Lang } from './i18n';
+import type { Meta, User } from './types';
+import { loginView } from './views/login';
+import { passwordView } from './views/password';
+import { resetUnitsState, unitsView } from './views/units';
+import { usersView } from './views/users';
+
+export interface View {
+  el: HTMLElement;
+  /** Called instead of re-mounting when only the route parameter changed. */
+  update?(param: string | undefined): void;
+}
+
+interface State {
+  user: User | null;
+  meta: Meta | null;
+  /** One-shot notice shown on the login page (e.g. "session expired"). */
+  loginNotice: string | null;
+  /** One-shot success notice shown above the next mounted view. */
+  flash: string | null;
+}
+
+export const state: State = { user: null, meta: null, loginNotice: null, flash: null };
+
+export function flash(text: string): void {
+  state.flash = text;
+}
+
+export function isAdmin(user: User | null): boolean {
+  if (!user) return false;
+  return user.is_admin ?? user.roles.some((r) => r.role === 'admin');
+}
+
+let root: HTMLElement;
+let mounted: { key: string; view: View } | null = null;
+let shell: { el: HTMLElement; main: HTMLElement; nav: Map<string, HTMLAnchorElement> } | null = null;
+
+export function navigate(hash: string): void {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function parseHash(): { name: string; param: string | undefined } {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  return { name: parts[0] ?? '', param: parts[1] ? decodeURIComponent(parts[1]) : undefined };
+}
+
+export function signedIn(user: User, csrf: string): void {
+  state.user = user;
+  setCsrfToken(csrf);
+  resetUnitsState();
+  shell = null;
+  mounted = null;
+  navigate(user.must_change_password ? '#/password' : '#/units');
+}
+
+export function signedOut(notice: string | null): void {
+  state.user = null;
+  state.loginNotice = notice;
+  setCsrfToken('');
+  resetUnitsState();
+  shell = null;
+  mounted = null;
+  navigate('#/login');
+}
+
+/** Replaces the current user record (e.g. after a password change) and re-renders. */
+export function updateUser(user: User, csrf?: string): void {
+  state.user = user;
+  if (csrf) setCsrfToken(csrf);
+  shell = null;
+  mounted = null;
+}
+
+async function logout(btn: HTMLButtonElement): Promise<void> {
+  btn.disabled = true;
+  try {
+    await api.logout();
+  } catch {
+    /* the session is dropped client-side regardless */
+  }
+  signedOut(null);
+}
+
+function langSwitch(): HTMLElement {
+  const mk = (code: Lang, short: string, long: string) =>
+    h('button', {
+      type: 'button',
+      class: 'lang-btn',
+      testid: `lang-${code}`,
+      lang: code,
+      'aria-pressed': String(lang() === code),
+      title: long,
+      'aria-label': long,
+      text: short,
+      on: { click: () => setLang(code) },
+    });
+  return h(
+    'div',
+    { class: 'lang-switch', role: 'group', 'aria-label': t('lang.label') },
+    mk('vi', t('lang.vi'), t('lang.vi.long')),
+    mk('en', t('lang.en'), t('lang.en.long')),
+  );
+}
+
+function buildShell(user: User): NonNullable<typeof shell> {
+  const forced = user.must_change_password;
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  const nav = new Map<string, HTMLAnchorElement>();
+  const link = (name: string, label: string) => {
+    const a = h('a', { href: `#/${name}`, testid: `nav-${name}`, text: label });
+    nav.set(name, a);
+    return h('li', null, a);
+  };
+  const items = forced
+    ? [link('password', t('nav.password'))]
+    : [
+        link('units', t('nav.units')),
+        isAdmin(user) ? link('users', t('nav.users')) : null,
+        link('password', t('nav.password')),
+      ];
+  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost', testid: 'logout', text: t('shell.logout') });
+  logoutBtn.addEventListener('click', () => void logout(logoutBtn));
+  const el = h(
+    'div',
+    { class: 'shell' },
+    h('a', { class: 'skip', href: '#main', text: t('app.skip'), on: { click: (e) => { e.preventDefault(); main.focus(); } } }),
+    h(
+      'header',
+      { class: 'topbar' },
+      h('div', { class: 'brand' }, h('span', { class: 'brand-name', testid: 'brand', text: t('app.name') }), h('span', { class: 'brand-tag', text: t('app.tagline') })),
+      h(
+        'div',
+        { class: 'topbar-right' },
+        h(
+          'div',
+          { class: 'who', 'aria-label': t('shell.user') },
+          h('span', { class: 'who-name', testid: 'header-user', text: user.display_name || user.username }),
+          h('span', { class: 'who-unit', testid: 'header-unit', text: user.unit_name || user.unit_code }),
+        ),
+        langSwitch(),
+        logoutBtn,
+      ),
+    ),
+    h('div', { class: 'body' }, h('nav', { class: 'sidenav', 'aria-label': t('shell.nav') }, h('ul', null, items)), main),
+  );
+  return { el, main, nav };
+}
+
+function mountView(key: string, make: () => View, param: string | undefined): void {
+  if (!shell) return;
+  if (mounted && mounted.key === key && mounted.view.update) {
+    mounted.view.update(param);
+  } else {
+    const view = make();
+    mounted = { key, view };
+    const notice = state.flash;
+    state.flash = null;
+    replace(
+      shell.main,
+      notice ? h('p', { class: 'msg msg-success', role: 'status', testid: 'flash', text: notice }) : null,
+      view.el,
+    );
+    view.update?.(param);
+  }
+  for (const [name, a] of shell.nav) {
+    if (name === key) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+export function route(): void {
+  const { name, param } = parseHash();
+  const user = state.user;
+  if (!user) {
+    shell = null;
+    mounted = null;
+    if (name !== 'login') {
+      history.replaceState(null, '', '#/login');
+    }
+    const notice = state.loginNotice;
+    state.loginNotice = null;
+    replace(root, loginView(notice));
+    return;
+  }
+  if (!shell) {
+    shell = buildShell(user);
+    mounted = null;
+    replace(root, shell.el);
+  }
+  let target = name;
+  if (user.must_change_password) target = 'password';
+  else if (target === 'users' && !isAdmin(user)) target = 'units';
+  else if (!['units', 'users', 'password'].includes(target)) target = 'units';
+  if (target !== name) {
+    history.replaceState(null, '', `#/${target}`);
+  }
+  if (target === 'units') mountView('units', unitsView, param);
+  else if (target === 'users') mountView('users', usersView, param);
+  else mountView('password', () => passwordView(user.must_change_password), param);
+}
+
+export async function start(el: HTMLElement): Promise<void> {
+  root = el;
+  applyDocumentLang();
+  replace(root, h('p', { class: 'loading', text: t('app.loading') }));
+  setSessionLostHandler(() => {
+    if (state.user) signedOut(t('login.sessionExpired'));
+  });
+  onLangChange(() => {
+    shell = null;
+    mounted = null;
+    route();
+  });
+  window.addEventListener('hashchange', route);
+  const [meta, me] = await Promise.allSettled([api.meta(), api.me()]);
+  if (meta.status === 'fulfilled') state.meta = meta.value;
+  if (me.status === 'fulfilled') {
+    state.user = me.value.user;
+    setCsrfToken(me.value.csrf_token);
+  } else if (!(me.reason instanceof ApiError && me.reason.status === 401)) {
+    // Server unreachable or broken: show the login page with the reason.
+    state.loginNotice = errorText(me.reason);
+  }
+  route();
+}
