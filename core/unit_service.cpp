@@ -126,7 +126,8 @@ Result<std::vector<UnitView>> UnitService::search(const access::Principal& p,
     if (units::is_well_formed_code(folded) && folded != "vn") {
       auto exact = tx.find_unit(folded);
       if (!exact) return exact.error();
-      if (exact.value() && access::can_read(p, exact.value()->path)) {
+      if (exact.value() && access::can_read(p, exact.value()->path) &&
+          (!level || exact.value()->level == *level)) {
         hits.push_back(std::move(*exact.value()));
       }
     }

@@ -369,7 +369,7 @@ TEST_F(ApiTest, DiacriticInsensitiveSearch) {
       json::parse(call("GET", "/api/v1/units?q=14797", "", &admin_).body).at("items").as_array();
   ASSERT_FALSE(by_code.empty());
   EXPECT_EQ(by_code[0].at("code").as_string(), "14797");
-    EXPECT_EQ(call("GET", "/api/v1/units?q=x&level=district", "", &admin_).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/units?q=x&level=district", "", &admin_).status, 400);
   EXPECT_EQ(call("GET", "/api/v1/units?q=x&limit=0", "", &admin_).status, 400);
 }
 
