@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "adapters/audio/audio_pipeline.h"
+#include "adapters/audio/file_media_store.h"
 #include "adapters/crypto/sodium_crypto.h"
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "app/app.h"
@@ -86,6 +88,27 @@ Result<std::vector<Grant>> parse_grants(const std::vector<std::string>& specs) {
   return out;
 }
 
+// Reads a stored media file (no database needed) and reports what a listener would hear.
+int print_media_info(const std::optional<std::string>& config_path, const std::string& id) {
+  auto config = load_config(config_path, process_environment());
+  if (!config) return fail(config.error());
+  FileMediaStore media(config->audio.media_dir);
+  auto bytes = media.read(id);
+  if (!bytes) return fail(bytes.error());
+  auto pcm = decode_opus(bytes.value());
+  if (!pcm) return fail(pcm.error());
+  auto loudness = measure_loudness(pcm.value());
+  if (!loudness) return fail(loudness.error());
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "{\"media_id\":\"%s\",\"bytes\":%zu,\"seconds\":%.3f,\"sample_rate\":%d,"
+                "\"channels\":%d,\"loudness_lufs\":%.2f,\"true_peak_dbtp\":%.2f}",
+                id.c_str(), bytes->size(), pcm->duration_seconds(), pcm->sample_rate, pcm->channels,
+                loudness->integrated_lufs, loudness->true_peak_dbtp);
+  std::cout << line << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int admin_main(int argc, char** argv) {
@@ -127,9 +150,14 @@ int admin_main(int argc, char** argv) {
   auto* backup = cli.add_subcommand("backup", "consistent copy of the live SQLite database");
   backup->add_option("--to", backup_to, "destination file")->required();
   auto* demo = cli.add_subcommand("demo-seed", "add demo villages and users (prints passwords)");
+  std::string media_id;
+  auto* media_info = cli.add_subcommand(
+      "media-info", "decode a stored Opus file and print its duration and EBU R128 loudness");
+  media_info->add_option("--id", media_id, "media id (SHA-256)")->required();
 
   CLI11_PARSE(cli, argc, argv);
 
+  if (media_info->parsed()) return print_media_info(config_path, media_id);
   auto session = open_session(config_path, !verify->parsed() && !backup->parsed());
   if (!session) return fail(session.error());
   Session& s = *session.value();

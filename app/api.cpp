@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "app/api_support.h"
 #include "app/json_body.h"
 #include "app/log.h"
 #include "core/access.h"
@@ -17,143 +18,14 @@
 
 namespace nguon::app {
 namespace json = boost::json;
+using namespace api;  // NOLINT(google-build-using-namespace): the API's own helpers
 using http::HttpRequest;
 using http::HttpResponse;
 
 namespace {
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
-constexpr std::string_view kSessionCookie = "nguon_session";
 constexpr const char* kVersion = "0.1.0";
-
-struct Auth {
-  access::Principal principal;
-  std::string csrf_token;
-};
-
-std::string iso8601(UnixTime t) {
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-int status_for(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kInvalid:
-      if (e.code == "unsupported_media_type") return 415;
-      if (e.code == "invalid_json" || e.code == "invalid_utf8" || e.code == "unknown_field" ||
-          e.code == "not_an_object" || e.code == "invalid_query" || e.code == "invalid_path") {
-        return 400;
-      }
-      return 422;
-    case ErrorKind::kUnauthenticated:
-      return 401;
-    case ErrorKind::kForbidden:
-      return 403;
-    case ErrorKind::kNotFound:
-      return 404;
-    case ErrorKind::kConflict:
-      return 409;
-    case ErrorKind::kTooLarge:
-      return 413;
-    case ErrorKind::kThrottled:
-      return 429;
-    case ErrorKind::kUnavailable:
-      return 503;
-    case ErrorKind::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
-HttpResponse json_response(int status, const json::value& v) {
-  HttpResponse r;
-  r.status = status;
-  r.body = json::serialize(v);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-HttpResponse error_response(const Error& e) {
-  json::object err{{"code", e.code}, {"message", e.message}};
-  HttpResponse r = json_response(status_for(e), json::object{{"error", std::move(err)}});
-  if (e.kind == ErrorKind::kInternal) {
-    log::error("internal error", {{"message", e.message}});
-    r.body = R"({"error":{"code":"internal","message":"internal error"}})";
-  }
-  return r;
-}
-
-HttpResponse no_content() {
-  HttpResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
-HttpResponse method_not_allowed(std::string allow) {
-  HttpResponse r = error_response(
-      {ErrorKind::kInvalid, "method_not_allowed", "method not allowed; use " + allow});
-  r.status = 405;
-  r.headers.emplace_back("Allow", std::move(allow));
-  return r;
-}
-
-template <typename T>
-HttpResponse result_or_error(const Result<T>& r, int status,
-                             const std::function<json::value(const T&)>& render) {
-  if (!r) return error_response(r.error());
-  return json_response(status, render(r.value()));
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::optional<std::string> cookie_value(const HttpRequest& req, std::string_view name) {
-  for (const auto& [k, v] : req.headers) {
-    if (k != "cookie") continue;
-    std::string_view rest = v;
-    while (!rest.empty()) {
-      const size_t semi = rest.find(';');
-      std::string_view part = rest.substr(0, semi);
-      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-      const size_t eq = part.find('=');
-      if (eq != std::string_view::npos && part.substr(0, eq) == name) {
-        return std::string(part.substr(eq + 1));
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-std::string session_cookie(const std::string& value, std::int64_t max_age, bool secure) {
-  return std::string(kSessionCookie) + "=" + value +
-         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age) +
-         (secure ? "; Secure" : "");
-}
-
-// Per-request state: the parsed target, the caller and the services.
-struct Ctx {
-  const HttpRequest& req;
-  std::vector<std::string> segs;  // decoded path segments after /api/v1/
-  std::map<std::string, std::string> query;
-  std::optional<Auth> auth;
-  AccountService& accounts;
-  UnitService& units;
-  ApiDeps& deps;
-  RateLimiter& limiter;
-  const std::string& scope_root;
-
-  RequestOrigin origin() const {
-    return {auth ? auth->principal.username : std::string("anonymous"), req.remote_ip};
-  }
-  const access::Principal& who() const { return auth->principal; }
-};
 
 json::value unit_json(const UnitView& v) {
   json::array ancestors;
@@ -234,11 +106,21 @@ HttpResponse meta(Ctx& c) {
     if (u && u.value()) scope_name = u.value()->name;
     return {};
   });
-  return json_response(200, json::object{{"scope", c.deps.config.deployment.scope},
-                                         {"scope_name", scope_name},
-                                         {"version", kVersion},
-                                         {"roles", std::move(roles)},
-                                         {"village_types", std::move(villages)}});
+  json::array categories;
+  for (const auto& cat : bulletins::categories()) {
+    categories.push_back(
+        json::object{{"code", cat.code}, {"name_vi", cat.name_vi}, {"name_en", cat.name_en}});
+  }
+  return json_response(200,
+                       json::object{{"scope", c.deps.config.deployment.scope},
+                                    {"categories", std::move(categories)},
+                                    {"priorities", json::array{"normal", "priority", "emergency"}},
+                                    {"voices", json::array{"north", "central", "south"}},
+                                    {"audio", c.audio != nullptr},
+                                    {"scope_name", scope_name},
+                                    {"version", kVersion},
+                                    {"roles", std::move(roles)},
+                                    {"village_types", std::move(villages)}});
 }
 
 HttpResponse login(Ctx& c) {
@@ -418,12 +300,6 @@ HttpResponse create_user(Ctx& c) {
                                     {"password", created->password}});
 }
 
-std::optional<std::int64_t> parse_id(const std::string& s) {
-  if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), ::isdigit))
-    return std::nullopt;
-  return std::stoll(s);
-}
-
 HttpResponse user_by_id(Ctx& c, std::int64_t id) {
   UnitNames names(c.deps.store);
   const UnixTime now = c.deps.clock.now();
@@ -541,6 +417,25 @@ HttpResponse audit_log(Ctx& c) {
   return json_response(200, json::object{{"items", std::move(items)}});
 }
 
+// Serves a unit-tree read from the cache when the caller's scope saw the same tree version;
+// only successful answers are cached.
+HttpResponse cached(Ctx& c, const std::function<HttpResponse()>& render) {
+  std::string key = c.req.target + "|";
+  for (const auto& g : c.who().grants) {
+    key += std::string(access::role_name(g.role)) + "@" + g.unit_path + ";";
+  }
+  const std::uint64_t version = c.units.version();
+  if (auto body = c.cache.get(key, version)) {
+    HttpResponse r;
+    r.body = std::move(*body);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+  HttpResponse r = render();
+  if (r.status == 200) c.cache.put(key, version, r.body);
+  return r;
+}
+
 // Routes under /api/v1/ that need an authenticated caller.
 HttpResponse authed_route(Ctx& c) {
   const auto& s = c.segs;
@@ -558,14 +453,20 @@ HttpResponse authed_route(Ctx& c) {
       return result_or_error<std::vector<UnitView>>(c.units.roots(c.who()), 200, unit_list_json);
     }
     if (n == 2) {
-      if (m == "GET") return result_or_error<UnitView>(c.units.get(c.who(), s[1]), 200, unit_json);
+      if (m == "GET") {
+        return cached(c, [&] {
+          return result_or_error<UnitView>(c.units.get(c.who(), s[1]), 200, unit_json);
+        });
+      }
       if (m == "PATCH") return rename_unit(c, s[1]);
       return method_not_allowed("GET, PATCH");
     }
     if (n == 3 && s[2] == "children") {
       if (m != "GET") return method_not_allowed("GET");
-      return result_or_error<std::vector<UnitView>>(c.units.children(c.who(), s[1]), 200,
-                                                    unit_list_json);
+      return cached(c, [&] {
+        return result_or_error<std::vector<UnitView>>(c.units.children(c.who(), s[1]), 200,
+                                                      unit_list_json);
+      });
     }
     if (n == 3 && s[2] == "villages")
       return m == "POST" ? add_village(c, s[1]) : method_not_allowed("POST");
@@ -597,6 +498,7 @@ HttpResponse authed_route(Ctx& c) {
     }
   }
   if (s[0] == "audit" && n == 1) return m == "GET" ? audit_log(c) : method_not_allowed("GET");
+  if (auto r = bulletin_routes(c)) return std::move(*r);
   return error_response(not_found("no such API endpoint"));
 }
 
@@ -661,6 +563,34 @@ std::map<std::string, std::string> parse_query(std::string_view q, bool& ok) {
 
 }  // namespace
 
+std::optional<std::string> ReadCache::get(const std::string& key, std::uint64_t version) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  if (it->second.version != version || clock_.now() - it->second.stored_at >= ttl_) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.body;
+}
+
+void ReadCache::put(const std::string& key, std::uint64_t version, std::string body) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= 4096) entries_.clear();  // bound memory
+  entries_[key] = {std::move(body), version, clock_.now()};
+}
+
+bool is_upload_target(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  };
+  return path.rfind("/api/v1/bulletins/", 0) == 0 ? ends_with("/audio")
+         : path.rfind("/api/v1/units/", 0) == 0
+             ? ends_with("/signature-tune/intro") || ends_with("/signature-tune/outro")
+             : false;
+}
+
 bool RateLimiter::allow(const std::string& key) {
   const UnixTime now = clock_.now();
   std::lock_guard lock(mu_);
@@ -676,10 +606,19 @@ Api::Api(ApiDeps deps)
     : deps_(std::move(deps)),
       accounts_(deps_.store, deps_.clock, deps_.crypto, deps_.config.security.policy),
       units_(deps_.store, deps_.clock, deps_.crypto),
+      bulletins_(deps_.store, deps_.clock, deps_.crypto),
       static_files_(deps_.config.server.web_root),
       login_limiter_(deps_.clock, deps_.config.security.login_attempts_per_minute_per_ip),
+      read_cache_(deps_.clock, 30),
       scope_root_(deps_.config.is_central() ? std::string(units::kNationCode)
-                                            : deps_.config.deployment.scope) {}
+                                            : deps_.config.deployment.scope) {
+  if (deps_.synthesizer != nullptr && deps_.pipeline != nullptr && deps_.media != nullptr &&
+      deps_.dictionary != nullptr) {
+    audio_ = std::make_unique<BulletinAudioService>(deps_.store, deps_.clock, deps_.crypto,
+                                                    bulletins_, *deps_.synthesizer, *deps_.pipeline,
+                                                    *deps_.media, *deps_.dictionary);
+  }
+}
 
 struct Api::Call {
   Ctx ctx;
@@ -701,6 +640,9 @@ HttpResponse Api::handle(const HttpRequest& req) {
                 std::nullopt,
                 accounts_,
                 units_,
+                bulletins_,
+                audio_.get(),
+                read_cache_,
                 deps_,
                 login_limiter_,
                 scope_root_},
@@ -756,7 +698,12 @@ HttpResponse Api::route(Call& call) {
   if (is_mutation(c.req.method)) {
     auto type = c.req.header("content-type");
     const bool has_body = !c.req.body.empty();
-    if (has_body && (!type || type->substr(0, 16) != "application/json")) {
+    if (has_body && is_upload_target(path)) {
+      if (!type || (type->substr(0, 6) != "audio/" && *type != "application/octet-stream")) {
+        return error_response({ErrorKind::kInvalid, "unsupported_media_type",
+                               "send audio as audio/* or application/octet-stream"});
+      }
+    } else if (has_body && (!type || type->substr(0, 16) != "application/json")) {
       return error_response(
           {ErrorKind::kInvalid, "unsupported_media_type", "send the body as application/json"});
     }

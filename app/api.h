@@ -6,17 +6,24 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "adapters/http/message.h"
 #include "app/config.h"
 #include "app/metrics.h"
 #include "app/static_files.h"
 #include "core/accounts.h"
+#include "core/bulletin_audio.h"
+#include "core/bulletins.h"
 #include "core/ports.h"
+#include "core/speech.h"
 #include "core/store.h"
 #include "core/unit_service.h"
+#include "core/vi_normalizer.h"
 
 namespace nguon::app {
 
@@ -34,6 +41,30 @@ class RateLimiter {
   std::map<std::string, std::deque<UnixTime>> attempts_;
 };
 
+// True for request targets that carry raw audio (a larger body limit and audio content types).
+bool is_upload_target(std::string_view target);
+
+// Rendered bodies of hot, rarely changing reads (the unit tree) per caller scope. An entry is
+// served while the tree version it was rendered at is current, and for at most `ttl_seconds`
+// (which bounds staleness when another server instance or the CLI changes units). Thread-safe.
+class ReadCache {
+ public:
+  ReadCache(Clock& clock, UnixTime ttl_seconds) : clock_(clock), ttl_(ttl_seconds) {}
+  std::optional<std::string> get(const std::string& key, std::uint64_t version);
+  void put(const std::string& key, std::uint64_t version, std::string body);
+
+ private:
+  struct Entry {
+    std::string body;
+    std::uint64_t version = 0;
+    UnixTime stored_at = 0;
+  };
+  Clock& clock_;
+  UnixTime ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 struct ApiDeps {
   const Config& config;
   Store& store;
@@ -41,6 +72,11 @@ struct ApiDeps {
   Crypto& crypto;
   Metrics& metrics;
   std::function<bool()> draining = [] { return false; };
+  // The speech and audio stack; when any is null, audio endpoints answer 503.
+  SpeechSynthesizer* synthesizer = nullptr;
+  AudioPipeline* pipeline = nullptr;
+  MediaStore* media = nullptr;
+  const vi::AbbreviationDictionary* dictionary = nullptr;
 };
 
 class Api {
@@ -50,6 +86,7 @@ class Api {
 
   AccountService& accounts() { return accounts_; }
   UnitService& units() { return units_; }
+  BulletinService& bulletins() { return bulletins_; }
 
  private:
   struct Call;  // per-request context, defined in api.cpp
@@ -58,8 +95,11 @@ class Api {
   ApiDeps deps_;
   AccountService accounts_;
   UnitService units_;
+  BulletinService bulletins_;
+  std::unique_ptr<BulletinAudioService> audio_;
   StaticFiles static_files_;
   RateLimiter login_limiter_;
+  ReadCache read_cache_;
   std::string scope_root_;  // "VN" or the province code
 };
 

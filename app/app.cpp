@@ -11,6 +11,7 @@
 #include "app/api.h"
 #include "app/log.h"
 #include "app/metrics.h"
+#include "app/speech_stack.h"
 #ifdef NGUON_WITH_POSTGRES
 #include "adapters/db/postgres/postgres_store.h"
 #endif
@@ -60,6 +61,13 @@ Result<std::unique_ptr<Store>> open_store(const Config& config) {
 }
 
 int server_main(int argc, char** argv) {
+  // Block SIGTERM/SIGINT first, so every thread started later (libraries start their own)
+  // inherits the mask; a dedicated thread waits for them, doing no work in signal context.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::string arg_error;
   auto path = config_path_from_args(argc, argv, arg_error);
   if (!arg_error.empty()) {
@@ -89,11 +97,21 @@ int server_main(int argc, char** argv) {
   SystemClock clock;
   SodiumCrypto crypto(cfg.security.argon2);
   Metrics metrics;
+  auto speech = make_speech_stack(cfg);
+  if (!speech) {
+    std::cerr << "configuration error: " << speech.error().message << "\n";
+    return 2;
+  }
   std::unique_ptr<http::HttpServer> server;
   Api api(ApiDeps{cfg, *store.value(), clock, crypto, metrics,
-                  [&server] { return server && server->draining(); }});
-  http::ServerOptions options{cfg.server.listen, cfg.server.port, cfg.server.threads,
+                  [&server] { return server && server->draining(); }, speech->synthesizer.get(),
+                  speech->pipeline.get(), speech->media.get(), speech->dictionary.get()});
+  http::ServerOptions options{cfg.server.listen,
+                              cfg.server.port,
+                              cfg.server.threads,
                               cfg.server.body_limit_bytes,
+                              cfg.audio.max_upload_bytes,
+                              is_upload_target,
                               std::chrono::seconds(cfg.server.request_timeout_seconds)};
   http::ServerObserver observer{
       [&metrics](int status, double seconds) { metrics.observe_response(status, seconds); },
@@ -107,12 +125,6 @@ int server_main(int argc, char** argv) {
     return 4;
   }
 
-  // Signals are waited for on a dedicated thread so the handler does no work in signal context.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;

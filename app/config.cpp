@@ -166,6 +166,46 @@ std::vector<Key> schema(const std::string& dir) {
        })},
       {"security.cookie_secure", Type::kBool,
        flag([](Config& c, bool b) { c.security.cookie_secure = b; })},
+      {"speech.engine", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v != "espeak" && v != "http") {
+           return bad("speech.engine", "must be \"espeak\" or \"http\"");
+         }
+         c.speech.engine = std::move(v);
+         return {};
+       })},
+      {"speech.http_url", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (!v.empty() && v.rfind("http://", 0) != 0) {
+           return bad("speech.http_url", "must start with http:// (put TLS in a local proxy)");
+         }
+         c.speech.http_url = std::move(v);
+         return {};
+       })},
+      {"speech.http_timeout_seconds", Type::kInt,
+       int_in(
+           "speech.http_timeout_seconds", 1, 3600,
+           [](Config& c, std::int64_t n) { c.speech.http_timeout_seconds = static_cast<int>(n); })},
+      {"speech.dictionary_path", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.speech.dictionary_path = path_in(std::move(v));
+         return {};
+       })},
+      {"audio.target_lufs", Type::kInt,
+       int_in("audio.target_lufs", -40, -5,
+              [](Config& c, std::int64_t n) { c.audio.target_lufs = static_cast<int>(n); })},
+      {"audio.bitrate_bps", Type::kInt,
+       int_in("audio.bitrate_bps", 6000, 128000,
+              [](Config& c, std::int64_t n) { c.audio.bitrate_bps = static_cast<int>(n); })},
+      {"audio.max_upload_bytes", Type::kInt,
+       int_in(
+           "audio.max_upload_bytes", 1024, 1LL << 31,
+           [](Config& c, std::int64_t n) { c.audio.max_upload_bytes = static_cast<size_t>(n); })},
+      {"audio.max_duration_seconds", Type::kInt,
+       int_in(
+           "audio.max_duration_seconds", 1, 24 * 3600,
+           [](Config& c, std::int64_t n) { c.audio.max_duration_seconds = static_cast<int>(n); })},
+      {"audio.media_dir", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.audio.media_dir = path_in(std::move(v));
+         return {};
+       })},
       {"log.level", Type::kString, str([](Config& c, std::string v) -> Status {
          static const std::vector<std::string> kLevels = {"trace", "debug", "info",
                                                           "warn",  "error", "off"};
@@ -281,6 +321,15 @@ Result<Config> parse_config(const std::string& toml_text, const Environment& env
   if (config.storage.sqlite_path.empty()) {
     config.storage.sqlite_path =
         (std::filesystem::path(config.storage.data_dir) / "nguon.sqlite").string();
+  }
+  if (config.audio.media_dir.empty()) {
+    config.audio.media_dir = (std::filesystem::path(config.storage.data_dir) / "media").string();
+  }
+  if (config.speech.dictionary_path.empty()) {
+    config.speech.dictionary_path = std::string(NGUON_DEFAULT_DATA_DIR) + "/vi-abbreviations.tsv";
+  }
+  if (config.speech.engine == "http" && config.speech.http_url.empty()) {
+    return bad("speech.http_url", "required when speech.engine = \"http\"");
   }
   if (config.storage.backend == Backend::kPostgres && config.storage.postgres_url.empty()) {
     return bad("storage.postgres_url", "required when storage.backend = \"postgres\"");

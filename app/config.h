@@ -42,6 +42,20 @@ struct Config {
     bool cookie_secure = false;  // set true behind TLS
     int login_attempts_per_minute_per_ip = 20;
   } security;
+  struct Speech {
+    std::string engine = "espeak";  // "espeak" (libespeak-ng) or "http" (a neural engine)
+    std::string http_url;           // for "http": http://host:port/path
+    int http_timeout_seconds = 60;
+    std::string
+        dictionary_path;  // abbreviation dictionary (TSV); default data/vi-abbreviations.tsv
+  } speech;
+  struct Audio {
+    int target_lufs = -16;  // EBU R128 integrated loudness of broadcast audio
+    int bitrate_bps = 24000;
+    std::size_t max_upload_bytes = 50 << 20;
+    int max_duration_seconds = 3 * 3600;
+    std::string media_dir;  // default: <storage.data_dir>/media
+  } audio;
   struct Log {
     std::string level = "info";
     bool json = true;

@@ -9,7 +9,7 @@ namespace nguon::app {
 namespace json = boost::json;
 
 Result<json::object> parse_object(std::string_view body,
-                                  std::initializer_list<std::string_view> allowed) {
+                                  const std::vector<std::string_view>& allowed) {
   if (!text::is_valid_utf8(body)) {
     return invalid("invalid_utf8", "request body is not valid UTF-8");
   }

@@ -18,7 +18,7 @@ namespace nguon::app {
 // Parses `body` as a JSON object whose keys are all in `allowed`. Errors: invalid_utf8,
 // invalid_json, not_an_object, unknown_field (all answered with 400).
 Result<boost::json::object> parse_object(std::string_view body,
-                                         std::initializer_list<std::string_view> allowed);
+                                         const std::vector<std::string_view>& allowed);
 
 // Typed access to the fields of a parsed object. Strings are returned as received (callers
 // clean them with core/text.h, which also converts NFD to NFC).

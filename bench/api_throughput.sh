@@ -12,7 +12,7 @@
 # CONNECTIONS (wrk -c, 32), WRK_THREADS (wrk -t, 2), WARMUP (wrk -d before each measurement,
 # 2s; 0 to skip), TARGET (0.5), STRICT=1 (exit 3 when the ratio is below TARGET), SIZED=0 (skip
 # the same-size baseline).
-# Everything listens on 127.0.0.1 on a free port; both servers are stopped on exit.
+# Everything listens on 127.0.0.1 on free ports; the servers started here are stopped on exit.
 set -euo pipefail
 
 build_dir=${1:-/work/main/build/release}

@@ -192,7 +192,7 @@ Result<LoginResult> AccountService::login(const std::string& username_in,
     // Spend the same work as a real check so timing does not reveal which usernames exist.
     static const std::string kDummy = crypto_.hash_password("nguon-dummy-password");
     (void)crypto_.verify_password(kDummy, password);
-    Status s = store_.write([&](Tx& tx) {
+    Status s = write([&](Tx& tx) {
       return audit(tx, origin, "auth.login_failed", "user:" + username, "",
                    R"({"reason":"unknown_user"})");
     });
@@ -211,7 +211,7 @@ Result<LoginResult> AccountService::login(const std::string& username_in,
 
   if (!password_ok) {
     bool locked = false;
-    Status s = store_.write([&](Tx& tx) -> Status {
+    Status s = write([&](Tx& tx) -> Status {
       auto fresh = tx.find_user(user->id);
       if (!fresh) return fresh.error();
       if (!fresh.value()) return {};
@@ -238,7 +238,7 @@ Result<LoginResult> AccountService::login(const std::string& username_in,
   result.session_token = crypto_.random_hex(32);
   result.csrf_token = crypto_.random_hex(16);
   result.expires_at = now + policy_.session_ttl_seconds;
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     User u = *user;
     if (u.failed_logins != 0 || u.locked_until != 0) {
       u.failed_logins = 0;
@@ -261,7 +261,7 @@ Result<LoginResult> AccountService::login(const std::string& username_in,
 
 Status AccountService::logout(const std::string& session_token, const RequestOrigin& origin) {
   const std::string hash = crypto_.sha256_hex(session_token);
-  return store_.write([&](Tx& tx) -> Status {
+  return write([&](Tx& tx) -> Status {
     auto session = tx.find_session(hash);
     if (!session) return session.error();
     if (!session.value()) return {};
@@ -271,11 +271,32 @@ Status AccountService::logout(const std::string& session_token, const RequestOri
   });
 }
 
+Status AccountService::write(const std::function<Status(Tx&)>& fn) {
+  epoch_++;  // before: a reader racing with this write will not cache for long
+  Status s = store_.write(fn);
+  epoch_++;  // after: nothing read before the commit survives it
+  return s;
+}
+
 Result<SessionAuth> AccountService::authenticate_session(const std::string& session_token) {
   if (session_token.size() != 64) return session_invalid();
   const std::string hash = crypto_.sha256_hex(session_token);
   const UnixTime now = clock_.now();
+  const std::uint64_t epoch = epoch_.load();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = session_cache_.find(hash);
+    if (it != session_cache_.end()) {
+      const CachedSession& c = it->second;
+      if (c.epoch == epoch && now < c.expires_at &&
+          now - c.fetched_at < policy_.session_cache_seconds) {
+        return c.auth;
+      }
+      session_cache_.erase(it);
+    }
+  }
   SessionAuth auth;
+  UnixTime expires_at = 0;
   Status s = store_.read([&](Tx& tx) -> Status {
     auto session = tx.find_session(hash);
     if (!session) return session.error();
@@ -287,9 +308,15 @@ Result<SessionAuth> AccountService::authenticate_session(const std::string& sess
     if (!principal) return principal.error();
     auth.principal = std::move(principal.value());
     auth.csrf_token = session.value()->csrf_token;
+    expires_at = session.value()->expires_at;
     return {};
   });
   if (!s) return s.error();
+  if (policy_.session_cache_seconds > 0) {
+    std::lock_guard lock(cache_mu_);
+    if (session_cache_.size() >= 10000) session_cache_.clear();  // bound memory
+    session_cache_[hash] = {auth, expires_at, now, epoch};
+  }
   return auth;
 }
 
@@ -362,7 +389,7 @@ Result<CreatedUser> AccountService::create_user(const access::Principal& actor, 
   }));
   const PreparedPassword pw = prepare_password(n.password);
   Result<CreatedUser> out = internal("unreachable");
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     NGUON_TRY(require_admin_over(tx, actor, n.unit_code));
     NGUON_TRY(check_grants(tx, &actor, n.grants));
     out = insert_user(tx, std::move(n), pw, origin);
@@ -376,7 +403,7 @@ Result<CreatedUser> AccountService::create_user_as_system(NewUser n, const Reque
   if (n.password) NGUON_TRY(validate_password(*n.password));
   const PreparedPassword pw = prepare_password(n.password);
   Result<CreatedUser> out = internal("unreachable");
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     NGUON_TRY(check_grants(tx, nullptr, n.grants));
     out = insert_user(tx, std::move(n), pw, origin);
     return out ? Status() : out.error();
@@ -390,7 +417,7 @@ Result<std::string> AccountService::ensure_admin(const std::string& username,
                                                  const RequestOrigin& origin) {
   const std::string password = crypto_.random_password(policy_.generated_password_length);
   const std::string hash = crypto_.hash_password(password);
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     auto existing = tx.find_user_by_name(normalize_username(username));
     if (!existing) return existing.error();
     if (!existing.value()) {
@@ -424,7 +451,7 @@ Result<std::string> AccountService::ensure_admin(const std::string& username,
 Result<User> AccountService::update_user(const access::Principal& actor, std::int64_t id,
                                          UserPatch patch, const RequestOrigin& origin) {
   User updated;
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     auto found = tx.find_user(id);
     if (!found) return found.error();
     if (!found.value()) return not_found("no such user");
@@ -480,7 +507,7 @@ Result<std::string> AccountService::reset_password(const access::Principal& acto
   if (id == actor.user_id || !get_user(actor, id)) return not_found("no such user");
   const std::string password = crypto_.random_password(policy_.generated_password_length);
   const std::string hash = crypto_.hash_password(password);
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     auto found = tx.find_user(id);
     if (!found) return found.error();
     if (!found.value()) return not_found("no such user");
@@ -517,7 +544,7 @@ Status AccountService::change_password(const access::Principal& self, const std:
     return invalid("wrong_password", "current_password: does not match");
   }
   const std::string hash = crypto_.hash_password(next);
-  return store_.write([&](Tx& tx) -> Status {
+  return write([&](Tx& tx) -> Status {
     auto fresh = tx.find_user(self.user_id);
     if (!fresh) return fresh.error();
     if (!fresh.value()) return session_invalid();
@@ -582,7 +609,7 @@ Result<CreatedToken> AccountService::create_token(const access::Principal& self,
   const UnixTime now = clock_.now();
   out.token = ApiToken{0,   self.user_id,           clean.value(), crypto_.sha256_hex(out.secret),
                        now, now + ttl_days * 86400, false};
-  Status s = store_.write([&](Tx& tx) -> Status {
+  Status s = write([&](Tx& tx) -> Status {
     auto id = tx.insert_token(out.token);
     if (!id) return id.error();
     out.token.id = id.value();
@@ -607,7 +634,7 @@ Result<std::vector<ApiToken>> AccountService::list_tokens(const access::Principa
 
 Status AccountService::revoke_token(const access::Principal& self, std::int64_t id,
                                     const RequestOrigin& origin) {
-  return store_.write([&](Tx& tx) -> Status {
+  return write([&](Tx& tx) -> Status {
     auto tokens = tx.list_tokens(self.user_id);
     if (!tokens) return tokens.error();
     const bool mine =

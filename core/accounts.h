@@ -2,9 +2,13 @@
 // the audit trail. Every mutation writes its audit entry in the same transaction.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/access.h"
@@ -22,6 +26,10 @@ struct SecurityPolicy {
   size_t min_password_length = 10;
   size_t generated_password_length = 16;
   std::int64_t max_token_ttl_days = 366;
+  // How long an authenticated session may be served from memory without re-reading the store.
+  // Changes made through this process invalidate at once; changes made by another server
+  // instance or the CLI take effect within this bound.
+  std::int64_t session_cache_seconds = 5;
 };
 
 // Who asks, from where: recorded in the audit log.
@@ -123,11 +131,23 @@ class AccountService {
                                   const RequestOrigin& origin);
   Status audit(Tx& tx, const RequestOrigin& origin, std::string action, std::string target,
                std::string before, std::string after);
+  // A write transaction after which cached sessions are re-read.
+  Status write(const std::function<Status(Tx&)>& fn);
+
+  struct CachedSession {
+    SessionAuth auth;
+    UnixTime expires_at = 0;
+    UnixTime fetched_at = 0;
+    std::uint64_t epoch = 0;
+  };
 
   Store& store_;
   Clock& clock_;
   Crypto& crypto_;
   SecurityPolicy policy_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedSession> session_cache_;  // by token hash
+  std::atomic<std::uint64_t> epoch_{0};
 };
 
 // JSON text of a user without secrets (for audit entries).

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bulletins_model.h"
 #include "core/model.h"
 #include "core/result.h"
 
@@ -71,6 +72,44 @@ class Tx {
   virtual Result<std::vector<AuditEntry>> scan_audit(std::int64_t after_seq, size_t limit) = 0;
   // Newest first, at most `limit`.
   virtual Result<std::vector<AuditEntry>> recent_audit(size_t limit) = 0;
+
+  // --- Bulletins (schema v2) ---
+  // insert assigns and returns the id; stores target_units and images too. `owner_path` is the
+  // owner unit's path (kept on the row so scope filters are prefix tests).
+  virtual Result<std::int64_t> insert_bulletin(const Bulletin& b,
+                                               const std::string& owner_path) = 0;
+  // Updates every column but id, owner_unit, author_id and created_at; replaces targets and images.
+  virtual Status update_bulletin(const Bulletin& b) = 0;
+  virtual Result<std::optional<Bulletin>> find_bulletin(std::int64_t id) = 0;
+  // Newest (highest id) first; see BulletinQuery.
+  virtual Result<std::vector<Bulletin>> search_bulletins(const BulletinQuery& q) = 0;
+  // Published bulletins whose owner unit is a strict ancestor of the unit at `unit_path`, valid
+  // at `now` (valid_from <= now, and valid_until == 0 or > now), and which either have no
+  // targets or have a target on the path (an ancestor of, equal to, or below the unit).
+  // Ordered by priority (emergency first), then published_at descending, then id descending.
+  virtual Result<std::vector<Bulletin>> library_bulletins(const std::string& unit_path,
+                                                          UnixTime now, size_t limit) = 0;
+  virtual Status insert_revision(const BulletinRevision& r) = 0;
+  // Ascending by revision.
+  virtual Result<std::vector<BulletinRevision>> list_revisions(std::int64_t bulletin_id) = 0;
+
+  virtual Result<std::int64_t> insert_notification(const Notification& n) = 0;
+  // Newest first, at most `limit`.
+  virtual Result<std::vector<Notification>> list_notifications(std::int64_t user_id,
+                                                               bool unread_only, size_t limit) = 0;
+  // Marks the user's notifications with id <= up_to_id as read.
+  virtual Status mark_notifications_read(std::int64_t user_id, std::int64_t up_to_id) = 0;
+  // Ids of enabled users holding `role` on the unit at `unit_path` or one of its ancestors,
+  // ascending.
+  virtual Result<std::vector<std::int64_t>> users_with_role_over(const std::string& unit_path,
+                                                                 Role role) = 0;
+
+  // Per-unit settings (key/value text), e.g. "four_eyes" = "true"/"false", "intro_media".
+  virtual Result<std::optional<std::string>> unit_setting(const std::string& unit_code,
+                                                          const std::string& key) = 0;
+  // Upsert; an empty value deletes the setting.
+  virtual Status set_unit_setting(const std::string& unit_code, const std::string& key,
+                                  const std::string& value) = 0;
 };
 
 class Store {

@@ -183,6 +183,7 @@ Result<UnitView> UnitService::add_village(const access::Principal& p,
     out = view_of(tx, p, std::move(village.value()));
     return out ? Status() : out.error();
   }));
+  version_++;
   return out;
 }
 
@@ -225,6 +226,7 @@ Result<UnitView> UnitService::rename_village(const access::Principal& p, const s
     out = view_of(tx, p, std::move(unit.value()));
     return out ? Status() : out.error();
   }));
+  version_++;
   return out;
 }
 

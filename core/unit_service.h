@@ -3,6 +3,8 @@
 // existence does not leak.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,9 @@ class UnitService {
   // Only villages can be renamed: official unit names come from the national list.
   Result<UnitView> rename_village(const access::Principal& p, const std::string& code,
                                   const std::string& name, const RequestOrigin& origin);
+  // Increases after every change to the unit tree made through this service (cache key part).
+  std::uint64_t version() const { return version_.load(); }
+
   // The new commune(s) a pre-2025 commune code became part of.
   Result<std::vector<LegacyMatch>> resolve_legacy(const std::string& old_code);
 
@@ -57,6 +62,7 @@ class UnitService {
   Store& store_;
   Clock& clock_;
   Crypto& crypto_;
+  std::atomic<std::uint64_t> version_{0};
 };
 
 }  // namespace nguon

@@ -97,11 +97,18 @@ struct HttpServer::Impl {
 
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.body_limit);
       parser.header_limit(kHeaderLimit);
+      parser.body_limit(options.body_limit);
       conn->stream.expires_after(options.request_timeout);
-      co_await bhttp::async_read(conn->stream, buffer, parser,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read_header(conn->stream, buffer, parser,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        if (options.is_upload && options.is_upload(parser.get().target())) {
+          parser.body_limit(options.upload_body_limit);
+        }
+        co_await bhttp::async_read(conn->stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
       conn->busy = true;
       const auto started = std::chrono::steady_clock::now();
       HttpResponse response;

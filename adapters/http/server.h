@@ -18,6 +18,10 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
   int threads = 4;
   std::size_t body_limit = 1 << 20;
+  // Larger limit for requests whose target `is_upload` accepts (audio uploads); the header is
+  // read first, so the limit is chosen before any body byte is buffered.
+  std::size_t upload_body_limit = 50 << 20;
+  std::function<bool(std::string_view target)> is_upload;
   std::chrono::seconds request_timeout{30};
 };
 

@@ -1,5 +1,6 @@
 // The HTTP API as a function: every route and every class of bad input, without sockets.
 #include "app/api.h"
+#include "app/api_support.h"
 
 #include <gtest/gtest.h>
 
@@ -435,6 +436,134 @@ TEST_F(ApiTest, LogoutEndsTheSession) {
   EXPECT_EQ(call("POST", "/api/v1/auth/logout", "", &no_csrf).status, 403);
   EXPECT_EQ(call("POST", "/api/v1/auth/logout", "", &c).status, 204);
   EXPECT_EQ(call("GET", "/api/v1/auth/me", "", &c).status, 401);
+}
+
+}  // namespace
+}  // namespace nguon::app
+
+namespace nguon::app {
+namespace {
+
+class BulletinApiTest : public ApiTest {
+ protected:
+  BulletinApiTest() {
+    editor_pw_ = create_user("bt.hacthanh", "14797", "editor");
+    editor_ = fresh_login("bt.hacthanh", editor_pw_);
+    approver_ = fresh_login("duyet.hacthanh", create_user("duyet.hacthanh", "14797", "approver"));
+  }
+  // Logs in and replaces the generated password, as the console forces people to.
+  Client fresh_login(const std::string& name, const std::string& pw) {
+    Client c = login(name, pw);
+    EXPECT_EQ(call("POST", "/api/v1/auth/password",
+                   json::serialize(json::object{{"current_password", pw},
+                                                {"new_password", "mat-khau-moi-2026"}}),
+                   &c)
+                  .status,
+              204);
+    return c;
+  }
+  std::int64_t create(const std::string& extra = "") {
+    HttpResponse r = call("POST", "/api/v1/bulletins",
+                          R"({"title":"Thông báo","body":"Nội dung","category":"society",
+                              "owner_unit":"14797")" +
+                              extra + "}",
+                          &editor_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).at("id").as_int64();
+  }
+  std::string editor_pw_;
+  Client editor_, approver_;
+};
+
+TEST_F(BulletinApiTest, WorkflowOverHttp) {
+  const auto id = create(R"(,"priority":"priority","valid_until":"2030-01-01T00:00:00+07:00")");
+  const std::string path = "/api/v1/bulletins/" + std::to_string(id);
+  auto got = json::parse(call("GET", path, "", &editor_).body);
+  EXPECT_EQ(got.at("priority").as_string(), "priority");
+  EXPECT_EQ(got.at("valid_until").as_string(), "2029-12-31T17:00:00Z");
+  EXPECT_EQ(call("POST", path + "/submit", "", &editor_).status, 200);
+  auto queue = json::parse(call("GET", "/api/v1/bulletins/approval-queue", "", &approver_).body);
+  ASSERT_EQ(queue.at("items").as_array().size(), 1u);
+  EXPECT_EQ(call("POST", path + "/return", R"({"reason":""})", &approver_).status, 422);
+  EXPECT_EQ(call("POST", path + "/approve", "", &approver_).status, 200);
+  HttpResponse pub = call("POST", path + "/publish", "", &approver_);
+  ASSERT_EQ(pub.status, 200);
+  EXPECT_EQ(json::parse(pub.body).at("status").as_string(), "published");
+  EXPECT_EQ(call("POST", path + "/publish", "", &approver_).status, 409);
+  auto inbox = json::parse(call("GET", "/api/v1/notifications?unread=1", "", &editor_).body);
+  EXPECT_EQ(inbox.at("items").as_array().size(), 2u);
+  EXPECT_EQ(call("GET", "/api/v1/bulletins?status=published", "", &editor_).status, 200);
+}
+
+TEST_F(BulletinApiTest, BadInputIsPrecise) {
+  auto post = [&](const std::string& body) {
+    return call("POST", "/api/v1/bulletins", body, &editor_);
+  };
+  EXPECT_EQ(error_code(post(R"({"title":"T","body":"B","category":"society","colour":"red"})")),
+            "unknown_field");
+  EXPECT_EQ(error_code(post(R"({"title":"T","body":"B"})")), "missing_field");
+  EXPECT_EQ(
+      error_code(post(R"({"title":"T","body":"B","category":"society","priority":"urgent"})")),
+      "invalid_field");
+  HttpResponse t =
+      post(R"({"title":"T","body":"B","category":"society","valid_from":"28/6/2024"})");
+  EXPECT_EQ(t.status, 422);
+  EXPECT_NE(t.body.find("valid_from"), std::string::npos);
+  EXPECT_EQ(
+      error_code(post(
+          R"({"title":"T","body":"B","category":"society","valid_from":"2024-02-30T00:00Z"})")),
+      "invalid_field");
+  EXPECT_EQ(post(R"({"title":"T","body":"B","category":"society","target_units":"16597"})").status,
+            422);
+  // Audio routes answer 503 when no speech stack is configured, and uploads need audio types.
+  const auto id = create();
+  EXPECT_EQ(
+      call("POST", "/api/v1/bulletins/" + std::to_string(id) + "/audio/synthesize", "{}", &editor_)
+          .status,
+      503);
+  EXPECT_EQ(call("PUT", "/api/v1/bulletins/" + std::to_string(id) + "/audio", "RIFF", &editor_,
+                 "application/json")
+                .status,
+            415);
+  EXPECT_EQ(call("GET", "/api/v1/bulletins/999999", "", &editor_).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/bulletins/abc", "", &editor_).status, 404);
+}
+
+TEST_F(BulletinApiTest, ScopeHidesOtherCommunesBulletins) {
+  const auto id = create();
+  Client other = fresh_login("bt.hailinh", create_user("bt.hailinh", "16597", "editor"));
+  EXPECT_EQ(call("GET", "/api/v1/bulletins/" + std::to_string(id), "", &other).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/bulletins/" + std::to_string(id) + "/submit", "", &other).status,
+            404);
+  EXPECT_EQ(call("GET", "/api/v1/units/14797/library", "", &other).status, 404);
+  EXPECT_TRUE(json::parse(call("GET", "/api/v1/bulletins", "", &other).body)
+                  .at("items")
+                  .as_array()
+                  .empty());
+}
+
+TEST_F(BulletinApiTest, FourEyesSettingIsAnAdminSwitch) {
+  EXPECT_TRUE(json::parse(call("GET", "/api/v1/units/14797/settings", "", &editor_).body)
+                  .at("four_eyes")
+                  .as_bool());
+  EXPECT_EQ(
+      call("PATCH", "/api/v1/units/14797/settings", R"({"four_eyes":false})", &editor_).status,
+      403);
+  HttpResponse off =
+      call("PATCH", "/api/v1/units/14797/settings", R"({"four_eyes":false})", &admin_);
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(json::parse(off.body).at("four_eyes").as_bool());
+}
+
+TEST(Iso8601, ParsesZonesAndRefusesNonsense) {
+  EXPECT_EQ(api::parse_iso8601("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(api::parse_iso8601("1970-01-01T07:00:00+07:00"), 0);
+  EXPECT_EQ(api::parse_iso8601("1970-01-01T07:00+07:00"), 0);
+  EXPECT_FALSE(api::parse_iso8601("1970-01-01T00:00:00"));  // no zone
+  EXPECT_FALSE(api::parse_iso8601("2024-02-30T00:00:00Z"));
+  EXPECT_FALSE(api::parse_iso8601("2024-13-01T00:00:00Z"));
+  EXPECT_FALSE(api::parse_iso8601("28/6/2024"));
+  EXPECT_FALSE(api::parse_iso8601(""));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "adapters/db/sqlite/sqlite_store.h"
+#include "core/bulletins_model.h"
 #include "core/model.h"
 #include "core/result.h"
 #include "core/store.h"
@@ -136,6 +138,36 @@ AuditEntry make_entry(std::int64_t seq, const std::string& prev_hash) {
   return e;
 }
 
+// The schema version migrate() ends at.
+constexpr int kSchemaVersion = 2;
+
+// A draft with every required field; `fold` is the title (tests use ASCII titles to search).
+Bulletin make_bulletin(const std::string& owner_unit, std::int64_t author_id,
+                       const std::string& title) {
+  Bulletin b;
+  b.owner_unit = owner_unit;
+  b.title = title;
+  b.summary = "Tóm tắt: " + title;
+  b.body = "Nội dung: " + title;
+  b.category = "society";
+  b.author_id = author_id;
+  b.fold = title;
+  b.created_at = kT0;
+  b.updated_at = kT0;
+  return b;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<Bulletin>& rows) {
+  std::vector<std::int64_t> out;
+  for (const Bulletin& b : rows) out.push_back(b.id);
+  return out;
+}
+
+std::vector<std::int64_t> sorted(std::vector<std::int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 std::vector<std::string> codes(const std::vector<Unit>& units) {
   std::vector<std::string> out;
   for (const Unit& u : units) out.push_back(u.code);
@@ -171,6 +203,48 @@ void expect_same_user(const User& a, const User& b) {
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
   EXPECT_EQ(a.grants, b.grants);
+}
+
+void expect_same_bulletin(const Bulletin& a, const Bulletin& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.owner_unit, b.owner_unit);
+  EXPECT_EQ(a.target_units, b.target_units);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.summary, b.summary);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(a.category, b.category);
+  EXPECT_EQ(a.priority, b.priority);
+  EXPECT_EQ(a.language, b.language);
+  EXPECT_EQ(a.author_id, b.author_id);
+  EXPECT_EQ(a.pen_name, b.pen_name);
+  EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.valid_from, b.valid_from);
+  EXPECT_EQ(a.valid_until, b.valid_until);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.revision, b.revision);
+  EXPECT_EQ(a.return_reason, b.return_reason);
+  EXPECT_EQ(a.approved_by, b.approved_by);
+  EXPECT_EQ(a.submitted_at, b.submitted_at);
+  EXPECT_EQ(a.approved_at, b.approved_at);
+  EXPECT_EQ(a.published_at, b.published_at);
+  EXPECT_EQ(a.audio.sha256, b.audio.sha256);
+  EXPECT_EQ(a.audio.seconds, b.audio.seconds);  // exact: the stored double reads back as is
+  EXPECT_EQ(a.audio.origin, b.audio.origin);
+  EXPECT_EQ(a.audio.voice, b.audio.voice);
+  EXPECT_EQ(a.images, b.images);
+  EXPECT_EQ(a.fold, b.fold);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+}
+
+void expect_same_notification(const Notification& a, const Notification& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.user_id, b.user_id);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.message, b.message);
+  EXPECT_EQ(a.bulletin_id, b.bulletin_id);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.read, b.read);
 }
 
 void expect_same_entry(const AuditEntry& a, const AuditEntry& b) {
@@ -348,6 +422,36 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 
   std::int64_t unit_count() {
     return fetch([](Tx& tx) { return tx.count_units(std::nullopt); });
+  }
+
+  // The path of a unit of the fixture tree ("" when unknown).
+  std::string path_of(const std::string& code) const {
+    for (const Unit& u : tree_.all()) {
+      if (u.code == code) return u.path;
+    }
+    return "";
+  }
+
+  // Inserts `b` under its owner's path; returns the new id.
+  std::int64_t add_bulletin(const Bulletin& b) {
+    std::int64_t id = 0;
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_bulletin(b, path_of(b.owner_unit));
+      if (!r) return r.error();
+      id = r.value();
+      return {};
+    });
+    return id;
+  }
+
+  std::vector<std::int64_t> search_ids(const BulletinQuery& q) {
+    return ids_of(fetch([&](Tx& tx) { return tx.search_bulletins(q); }));
+  }
+
+  // Ids in the library of the fixture unit `code` at `now`, in the order returned.
+  std::vector<std::int64_t> library_ids(const std::string& code, UnixTime now, size_t limit = 100) {
+    const std::string path = path_of(code);
+    return ids_of(fetch([&](Tx& tx) { return tx.library_bulletins(path, now, limit); }));
   }
 
   std::vector<Target> targets_;
@@ -1151,6 +1255,684 @@ TEST_P(StoreContract, ConcurrentAppendersFormOneChain) {
     EXPECT_EQ(all[i].prev_hash, prev) << "chain forks at seq " << all[i].seq;
     prev = all[i].hash;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema v2: migrations
+
+TEST_P(StoreContract, MigratesToTheLatestSchemaVersion) {
+  EXPECT_EQ(version_, kSchemaVersion);
+  auto current = store_->schema_version();
+  ASSERT_TRUE(current.ok()) << describe(current);
+  EXPECT_EQ(current.value(), kSchemaVersion);
+}
+
+TEST_P(StoreContract, MigratesAVersionOneDatabaseKeepingItsData) {
+  // Data written by a v1 binary.
+  const std::int64_t lan = add_user(make_user("lan", "38", {{Role::kApprover, "38"}}));
+  append_entries(2);
+  must_write([&](Tx& tx) { return tx.insert_session({"h-lan", lan, "csrf", kT0, kT0 + 60}); });
+  store_.reset();
+  // Back to exactly what v1 left: drop what v2 added.
+  ASSERT_EQ(raw_sql(target_,
+                    "DROP TABLE unit_settings; DROP TABLE notifications; "
+                    "DROP TABLE bulletin_revisions; DROP TABLE bulletin_images; "
+                    "DROP TABLE bulletin_targets; DROP TABLE bulletins; "
+                    "DELETE FROM schema_migrations WHERE version >= 2"),
+            "");
+  store_ = open(target_);
+  ASSERT_NE(store_, nullptr);
+  auto v1 = store_->schema_version();
+  ASSERT_TRUE(v1.ok()) << describe(v1);
+  EXPECT_EQ(v1.value(), 1);
+
+  auto v2 = store_->migrate();
+  ASSERT_TRUE(v2.ok()) << describe(v2);
+  EXPECT_EQ(v2.value(), 2);
+  auto again = store_->migrate();
+  ASSERT_TRUE(again.ok()) << describe(again);
+  EXPECT_EQ(again.value(), 2);
+
+  // The v1 data is intact.
+  EXPECT_EQ(unit_count(), 8);
+  auto user = fetch([](Tx& tx) { return tx.find_user_by_name("lan"); });
+  ASSERT_TRUE(user.has_value());
+  EXPECT_EQ(user->id, lan);
+  EXPECT_EQ(user->grants, (std::vector<Grant>{{Role::kApprover, "38"}}));
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_session("h-lan"); }).has_value());
+  auto audit = fetch([](Tx& tx) { return tx.scan_audit(0, 10); });
+  ASSERT_EQ(audit.size(), 2u);
+  expect_same_entry(audit[1], make_entry(2, "hash-1"));
+
+  // And the v2 tables work on it.
+  const std::int64_t id = add_bulletin(make_bulletin("38", lan, "sau nang cap"));
+  EXPECT_GT(id, 0);
+  EXPECT_EQ(search_ids({{"VN/38/"}, {}, {}, "", "", 50, 0}), std::vector<std::int64_t>{id});
+  must_write([](Tx& tx) { return tx.set_unit_setting("38", "four_eyes", "false"); });
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.unit_setting("38", "four_eyes"); }),
+            std::optional<std::string>("false"));
+  EXPECT_EQ(
+      fetch([&](Tx& tx) { return tx.users_with_role_over(tree_.c16597.path, Role::kApprover); }),
+      std::vector<std::int64_t>{lan});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulletins
+
+TEST_P(StoreContract, BulletinRoundTripsEveryField) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  const std::int64_t approver = add_user(make_user("duyet", "38"));
+  Bulletin b = make_bulletin("38", author, "Lịch cắt điện tuần 32");
+  b.target_units = {"16597-002", "14797", "16597"};  // kept in the given order
+  b.summary = "Cắt điện từ 7h đến 11h";
+  b.body = "Dòng 1\nDòng 2 — 'trích' \"dẫn\" 100% _x_ \\ 😀; DROP TABLE bulletins;--";
+  b.category = "essential_services";
+  b.priority = Priority::kEmergency;
+  b.language = "tay";
+  b.pen_name = "Hải Lĩnh";
+  b.source = "Điện lực Thanh Hóa";
+  b.valid_from = kT0 + 10;
+  b.valid_until = kT0 + 86'400;
+  b.status = BulletinStatus::kPublished;
+  b.revision = 3;
+  b.return_reason = "Sửa lỗi chính tả";
+  b.approved_by = approver;
+  b.submitted_at = kT0 + 1;
+  b.approved_at = kT0 + 2;
+  b.published_at = kT0 + 3;
+  b.audio = {"sha-audio", 100.0 / 3.0, "tts", "north"};
+  b.images = {"sha-img-2", "sha-img-1", "sha-img-2"};  // order and repeats kept
+  b.fold = "lich cat dien tuan 32";
+  b.updated_at = kT0 + 4;
+  b.id = add_bulletin(b);
+  ASSERT_GT(b.id, 0);
+  auto found = fetch([&](Tx& tx) { return tx.find_bulletin(b.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_bulletin(*found, b);
+
+  // Every enum value reads back as written.
+  for (BulletinStatus status :
+       {BulletinStatus::kDraft, BulletinStatus::kSubmitted, BulletinStatus::kApproved,
+        BulletinStatus::kReturned, BulletinStatus::kPublished, BulletinStatus::kArchived}) {
+    for (Priority priority : {Priority::kNormal, Priority::kPriority, Priority::kEmergency}) {
+      Bulletin x = make_bulletin("16597", author, "enum");
+      x.status = status;
+      x.priority = priority;
+      x.id = add_bulletin(x);
+      auto got = fetch([&](Tx& tx) { return tx.find_bulletin(x.id); });
+      ASSERT_TRUE(got.has_value());
+      EXPECT_EQ(got->status, status);
+      EXPECT_EQ(got->priority, priority);
+    }
+  }
+
+  // Defaults: no targets, images, audio or approver.
+  Bulletin plain = make_bulletin("16597", author, "Thông báo họp");
+  plain.id = add_bulletin(plain);
+  EXPECT_GT(plain.id, b.id);
+  found = fetch([&](Tx& tx) { return tx.find_bulletin(plain.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_bulletin(*found, plain);
+  EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_bulletin(plain.id + 1000); }).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_bulletin(0); }).has_value());
+}
+
+TEST_P(StoreContract, UpdateBulletinReplacesMutableColumnsTargetsAndImages) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  const std::int64_t other = add_user(make_user("khac", "38"));
+  Bulletin b = make_bulletin("38", author, "ban nhap");
+  b.target_units = {"14797", "16597"};
+  b.images = {"img-a", "img-b"};
+  b.id = add_bulletin(b);
+  ASSERT_GT(b.id, 0);
+
+  Bulletin changed = b;
+  changed.owner_unit = "01";       // not updatable
+  changed.author_id = other;       // not updatable
+  changed.created_at = kT0 + 999;  // not updatable
+  changed.target_units = {"16597-001", "38"};
+  changed.images = {"img-c"};
+  changed.title = "Bản đã sửa";
+  changed.summary = "Tóm tắt mới";
+  changed.body = "Nội dung mới";
+  changed.category = "security_defence";
+  changed.priority = Priority::kPriority;
+  changed.language = "hmn";
+  changed.pen_name = "Bút danh";
+  changed.source = "Công an xã";
+  changed.valid_from = kT0 + 50;
+  changed.valid_until = kT0 + 500;
+  changed.status = BulletinStatus::kApproved;
+  changed.revision = 2;
+  changed.return_reason = "Bổ sung nguồn";
+  changed.approved_by = other;
+  changed.submitted_at = kT0 + 5;
+  changed.approved_at = kT0 + 6;
+  changed.published_at = kT0 + 7;
+  changed.audio = {"sha-new", 0.1 + 0.2, "upload", ""};
+  changed.fold = "ban da sua";
+  changed.updated_at = kT0 + 100;
+  must_write([&](Tx& tx) { return tx.update_bulletin(changed); });
+
+  Bulletin expected = changed;
+  expected.owner_unit = "38";
+  expected.author_id = author;
+  expected.created_at = kT0;
+  auto found = fetch([&](Tx& tx) { return tx.find_bulletin(b.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_bulletin(*found, expected);
+  // The owner path did not move either.
+  EXPECT_EQ(search_ids({{"VN/38/"}, {}, {}, "", "", 50, 0}), std::vector<std::int64_t>{b.id});
+  EXPECT_TRUE(search_ids({{"VN/01/"}, {}, {}, "", "", 50, 0}).empty());
+
+  // Back to no targets, images, audio or approver.
+  changed.target_units.clear();
+  changed.images.clear();
+  changed.audio = {};
+  changed.approved_by = 0;
+  must_write([&](Tx& tx) { return tx.update_bulletin(changed); });
+  expected = changed;
+  expected.owner_unit = "38";
+  expected.author_id = author;
+  expected.created_at = kT0;
+  found = fetch([&](Tx& tx) { return tx.find_bulletin(b.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_bulletin(*found, expected);
+
+  // A missing bulletin is not found; a failed update changes nothing and the transaction goes on.
+  Bulletin ghost = changed;
+  ghost.id = b.id + 1000;
+  Status missing = store_->write([&](Tx& tx) { return tx.update_bulletin(ghost); });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+  Bulletin bad = changed;
+  bad.title = "không được lưu";
+  bad.target_units = {"16597", "99999"};
+  bad.images = {"img-x"};
+  Status st = store_->write([&](Tx& tx) -> Status {
+    Status failed = tx.update_bulletin(bad);
+    EXPECT_FALSE(failed.ok());
+    if (!failed.ok()) {
+      EXPECT_EQ(failed.error().code, "invalid_reference");
+    }
+    auto now = tx.find_bulletin(b.id);
+    if (!now) return now.error();
+    EXPECT_TRUE(now.value().has_value());
+    if (now.value()) expect_same_bulletin(*now.value(), expected);
+    Bulletin ok = changed;
+    ok.target_units = {"16597"};
+    return tx.update_bulletin(ok);
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  found = fetch([&](Tx& tx) { return tx.find_bulletin(b.id); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->title, changed.title);
+  EXPECT_EQ(found->target_units, std::vector<std::string>{"16597"});
+  EXPECT_TRUE(found->images.empty());
+}
+
+TEST_P(StoreContract, InsertBulletinWithUnknownReferencesLeavesNothing) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  Status st = store_->write([&](Tx& tx) -> Status {
+    auto expect_invalid_reference = [&](const Bulletin& b, const std::string& owner_path) {
+      auto r = tx.insert_bulletin(b, owner_path);
+      EXPECT_FALSE(r.ok()) << b.title;
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code, "invalid_reference") << b.title;
+      }
+    };
+    Bulletin bad_target = make_bulletin("38", author, "bad target");
+    bad_target.target_units = {"14797", "99999"};
+    bad_target.images = {"img"};
+    expect_invalid_reference(bad_target, tree_.p38.path);
+    expect_invalid_reference(make_bulletin("99", author, "bad owner"), "VN/99/");
+    expect_invalid_reference(make_bulletin("38", author + 1000, "bad author"), tree_.p38.path);
+    Bulletin bad_approver = make_bulletin("38", author, "bad approver");
+    bad_approver.approved_by = author + 1000;
+    expect_invalid_reference(bad_approver, tree_.p38.path);
+    // The transaction goes on, with nothing of the failed calls left behind.
+    auto ok = tx.insert_bulletin(make_bulletin("38", author, "ok"), tree_.p38.path);
+    return ok ? Status() : ok.error();
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  auto all = fetch([](Tx& tx) { return tx.search_bulletins({{""}, {}, {}, "", "", 50, 0}); });
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].title, "ok");
+  EXPECT_TRUE(all[0].target_units.empty());
+  EXPECT_TRUE(all[0].images.empty());
+}
+
+// Seven bulletins across the tree for the search tests.
+std::vector<Bulletin> search_seed(std::int64_t author) {
+  struct Row {
+    const char* owner;
+    BulletinStatus status;
+    Priority priority;
+    const char* category;
+    const char* fold;
+  };
+  const std::vector<Row> rows = {
+      {"VN", BulletinStatus::kPublished, Priority::kNormal, "policy_law",
+       "thong bao chung toan quoc"},
+      {"38", BulletinStatus::kDraft, Priority::kPriority, "society", "lich cat dien 100% khu vuc"},
+      {"16597", BulletinStatus::kSubmitted, Priority::kEmergency, "disaster_emergency",
+       "bao so 3 a_b"},
+      {"16597-001", BulletinStatus::kDraft, Priority::kNormal, "society", "hop thon a\\b"},
+      {"01", BulletinStatus::kPublished, Priority::kNormal, "society", "ha noi thong bao"},
+      {"00004", BulletinStatus::kSubmitted, Priority::kPriority, "policy_law", "ba dinh axb"},
+      {"14797", BulletinStatus::kReturned, Priority::kNormal, "society", "hac thanh 1000"},
+  };
+  std::vector<Bulletin> out;
+  for (const Row& r : rows) {
+    Bulletin b = make_bulletin(r.owner, author, r.fold);
+    b.status = r.status;
+    b.priority = r.priority;
+    b.category = r.category;
+    out.push_back(b);
+  }
+  out[1].target_units = {"14797"};
+  out[1].images = {"img-2"};
+  return out;
+}
+
+TEST_P(StoreContract, SearchBulletinsFiltersByOwnerPathsStatusPriorityCategoryAndFold) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  std::vector<std::int64_t> id;
+  for (const Bulletin& b : search_seed(author)) id.push_back(add_bulletin(b));
+  ASSERT_EQ(id.size(), 7u);
+  using V = std::vector<std::int64_t>;
+  auto search = [&](std::vector<std::string> owners, std::optional<BulletinStatus> status = {},
+                    std::optional<Priority> priority = {}, const std::string& category = "",
+                    const std::string& fold = "") {
+    return search_ids({std::move(owners), status, priority, category, fold, 50, 0});
+  };
+  // Owner paths: any of several prefixes; none matches nothing; "" matches everything.
+  EXPECT_EQ(search({""}), (V{id[6], id[5], id[4], id[3], id[2], id[1], id[0]}));
+  EXPECT_EQ(search({}), V{});
+  EXPECT_EQ(search({"VN/38/16597/", "VN/01/"}), (V{id[5], id[4], id[3], id[2]}));
+  EXPECT_EQ(search({"VN/38/"}), (V{id[6], id[3], id[2], id[1]}));
+  EXPECT_EQ(search({"VN/38/16597/", "VN/38/16597/16597-001/"}), (V{id[3], id[2]}));  // no repeats
+  EXPECT_EQ(search({"VN/38/14797/"}), V{id[6]});
+  EXPECT_EQ(search({"VN/99/"}), V{});
+  EXPECT_EQ(search({"vn/"}), V{});  // exact, case-sensitive prefix
+  // Status, priority, category (exact), each alone and together.
+  EXPECT_EQ(search({""}, BulletinStatus::kSubmitted), (V{id[5], id[2]}));
+  EXPECT_EQ(search({"VN/38/"}, BulletinStatus::kSubmitted), V{id[2]});
+  EXPECT_EQ(search({""}, BulletinStatus::kArchived), V{});
+  EXPECT_EQ(search({""}, {}, Priority::kPriority), (V{id[5], id[1]}));
+  EXPECT_EQ(search({""}, {}, Priority::kEmergency), V{id[2]});
+  EXPECT_EQ(search({""}, {}, Priority::kNormal), (V{id[6], id[4], id[3], id[0]}));
+  EXPECT_EQ(search({""}, {}, {}, "society"), (V{id[6], id[4], id[3], id[1]}));
+  EXPECT_EQ(search({""}, {}, {}, "soc"), V{});
+  EXPECT_EQ(search({""}, {}, {}, "SOCIETY"), V{});
+  EXPECT_EQ(search({""}, BulletinStatus::kPublished, {}, "society"), V{id[4]});
+  EXPECT_EQ(search({"VN/38/"}, BulletinStatus::kDraft, Priority::kNormal), V{id[3]});
+  // Fold: a substring.
+  EXPECT_EQ(search({""}, {}, {}, "", "thong bao"), (V{id[4], id[0]}));
+  EXPECT_EQ(search({"VN/01/"}, {}, {}, "", "thong bao"), V{id[4]});
+  EXPECT_EQ(search({""}, {}, {}, "", "khong co"), V{});
+  // Results carry their targets and images.
+  auto rows = fetch([&](Tx& tx) {
+    return tx.search_bulletins({{"VN/38/"}, {}, Priority::kPriority, "", "", 50, 0});
+  });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].target_units, std::vector<std::string>{"14797"});
+  EXPECT_EQ(rows[0].images, std::vector<std::string>{"img-2"});
+}
+
+TEST_P(StoreContract, SearchBulletinsTreatsLikeMetacharactersLiterally) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  std::vector<std::int64_t> id;
+  for (const Bulletin& b : search_seed(author)) id.push_back(add_bulletin(b));
+  using V = std::vector<std::int64_t>;
+  auto fold = [&](const std::string& f) { return search_ids({{""}, {}, {}, "", f, 50, 0}); };
+  EXPECT_EQ(fold("%"), V{id[1]});
+  EXPECT_EQ(fold("100%"), V{id[1]});  // not "1000"
+  EXPECT_EQ(fold("_"), V{id[2]});
+  EXPECT_EQ(fold("a_b"), V{id[2]});  // not "axb"
+  EXPECT_EQ(fold("\\"), V{id[3]});
+  EXPECT_EQ(fold("a\\b"), V{id[3]});
+  EXPECT_EQ(fold("%%"), V{});
+  EXPECT_EQ(fold("a%b"), V{});
+  auto owners = [&](const std::string& p) { return search_ids({{p}, {}, {}, "", "", 50, 0}); };
+  EXPECT_EQ(owners("VN/3_/"), V{});
+  EXPECT_EQ(owners("VN/%"), V{});
+  EXPECT_EQ(owners("%"), V{});
+  EXPECT_EQ(owners("_"), V{});
+}
+
+TEST_P(StoreContract, SearchBulletinsPagesNewestFirst) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  std::vector<std::int64_t> id;
+  for (const Bulletin& b : search_seed(author)) id.push_back(add_bulletin(b));
+  using V = std::vector<std::int64_t>;
+  auto page = [&](std::int64_t before_id, size_t limit) {
+    return search_ids({{""}, {}, {}, "", "", limit, before_id});
+  };
+  EXPECT_EQ(page(0, 3), (V{id[6], id[5], id[4]}));
+  EXPECT_EQ(page(id[4], 50), (V{id[3], id[2], id[1], id[0]}));
+  EXPECT_EQ(page(id[4], 2), (V{id[3], id[2]}));
+  EXPECT_EQ(page(id[0], 50), V{});
+  EXPECT_EQ(page(0, 0), V{});
+  // Filters and paging together.
+  EXPECT_EQ(search_ids({{"VN/38/"}, {}, {}, "", "", 2, id[6]}), (V{id[3], id[2]}));
+  // Walking the pages visits every bulletin once, newest first.
+  V seen;
+  std::int64_t before = 0;
+  for (int i = 0; i < 10; ++i) {
+    V batch = page(before, 3);
+    seen.insert(seen.end(), batch.begin(), batch.end());
+    if (batch.size() < 3) break;
+    before = batch.back();
+  }
+  EXPECT_EQ(seen, (V{id[6], id[5], id[4], id[3], id[2], id[1], id[0]}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulletin library
+
+TEST_P(StoreContract, LibraryHasPublishedBulletinsOfStrictAncestorsOnly) {
+  const std::int64_t author = add_user(make_user("tac.gia", "VN"));
+  constexpr UnixTime kNow = kT0 + 1000;
+  auto published = [&](const std::string& owner,
+                       BulletinStatus status = BulletinStatus::kPublished) {
+    Bulletin b = make_bulletin(owner, author, "tu " + owner);
+    b.status = status;
+    b.published_at = kT0;
+    return add_bulletin(b);
+  };
+  const std::int64_t nation = published("VN");
+  const std::int64_t province = published("38");
+  const std::int64_t commune = published("16597");
+  published("16597-001");
+  const std::int64_t hanoi = published("01");
+  published("00004");
+  published("14797");
+  for (BulletinStatus s :
+       {BulletinStatus::kDraft, BulletinStatus::kSubmitted, BulletinStatus::kApproved,
+        BulletinStatus::kReturned, BulletinStatus::kArchived}) {
+    published("38", s);
+    published("VN", s);
+  }
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(sorted(library_ids("16597", kNow)), (V{nation, province}));
+  EXPECT_EQ(sorted(library_ids("16597-001", kNow)), (V{nation, province, commune}));
+  EXPECT_EQ(sorted(library_ids("16597-002", kNow)), (V{nation, province, commune}));
+  EXPECT_EQ(sorted(library_ids("14797", kNow)), (V{nation, province}));
+  EXPECT_EQ(sorted(library_ids("38", kNow)), V{nation});
+  EXPECT_EQ(sorted(library_ids("00004", kNow)), (V{nation, hanoi}));
+  EXPECT_EQ(library_ids("VN", kNow), V{});
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.library_bulletins("VN/99/", kNow, 100); }).size(),
+            1u);  // only the nation's own is above an unknown province
+  EXPECT_EQ(library_ids("16597-001", kNow, 2).size(), 2u);
+  EXPECT_EQ(library_ids("16597-001", kNow, 0), V{});
+}
+
+TEST_P(StoreContract, LibraryFollowsTargets) {
+  const std::int64_t author = add_user(make_user("tac.gia", "VN"));
+  constexpr UnixTime kNow = kT0 + 1000;
+  auto targeted = [&](const std::string& owner, std::vector<std::string> targets) {
+    Bulletin b = make_bulletin(owner, author, "tu " + owner);
+    b.status = BulletinStatus::kPublished;
+    b.target_units = std::move(targets);
+    return add_bulletin(b);
+  };
+  const std::int64_t above = targeted("VN", {"38"});
+  const std::int64_t equal = targeted("38", {"16597"});
+  const std::int64_t below = targeted("38", {"16597-002"});
+  const std::int64_t sibling = targeted("38", {"14797"});
+  const std::int64_t other_province = targeted("VN", {"01"});
+  const std::int64_t mixed = targeted("38", {"14797", "16597-001"});
+  const std::int64_t village = targeted("16597", {"16597-002"});
+  const std::int64_t everyone = targeted("38", {});
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(sorted(library_ids("16597", kNow)), (V{above, equal, below, mixed, everyone}));
+  EXPECT_EQ(sorted(library_ids("16597-001", kNow)), (V{above, equal, mixed, everyone}));
+  EXPECT_EQ(sorted(library_ids("16597-002", kNow)), (V{above, equal, below, village, everyone}));
+  EXPECT_EQ(sorted(library_ids("14797", kNow)), (V{above, sibling, mixed, everyone}));
+  EXPECT_EQ(sorted(library_ids("00004", kNow)), V{other_province});
+  EXPECT_EQ(sorted(library_ids("38", kNow)), V{above});
+  // Library rows carry their targets.
+  auto rows = fetch([&](Tx& tx) { return tx.library_bulletins(tree_.c14797.path, kNow, 100); });
+  auto it =
+      std::find_if(rows.begin(), rows.end(), [&](const Bulletin& b) { return b.id == mixed; });
+  ASSERT_NE(it, rows.end());
+  EXPECT_EQ(it->target_units, (std::vector<std::string>{"14797", "16597-001"}));
+}
+
+TEST_P(StoreContract, LibraryHonoursTheValidityWindow) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  constexpr UnixTime kNow = kT0 + 1000;
+  auto valid = [&](UnixTime from, UnixTime until) {
+    Bulletin b = make_bulletin("38", author, "hieu luc");
+    b.status = BulletinStatus::kPublished;
+    b.valid_from = from;
+    b.valid_until = until;
+    return add_bulletin(b);
+  };
+  const std::int64_t open = valid(0, 0);
+  const std::int64_t future = valid(kNow + 1, 0);
+  const std::int64_t starts_now = valid(kNow, 0);
+  const std::int64_t started = valid(kNow - 1, kNow + 100);
+  const std::int64_t ends_now = valid(0, kNow);
+  const std::int64_t ends_soon = valid(0, kNow + 1);
+  const std::int64_t ended = valid(kNow - 100, kNow - 1);
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(sorted(library_ids("16597", kNow)), (V{open, starts_now, started, ends_soon}));
+  EXPECT_EQ(sorted(library_ids("16597", kNow + 1)), (V{open, future, starts_now, started}));
+  EXPECT_EQ(sorted(library_ids("16597", kNow - 1)), (V{open, started, ends_now, ends_soon}));
+  EXPECT_EQ(sorted(library_ids("16597", kNow - 50)), (V{open, ends_now, ends_soon, ended}));
+}
+
+TEST_P(StoreContract, LibraryOrdersByPriorityThenPublicationThenId) {
+  const std::int64_t author = add_user(make_user("tac.gia", "VN"));
+  auto add = [&](const std::string& owner, Priority priority, UnixTime published_at) {
+    Bulletin b = make_bulletin(owner, author, "thu tu");
+    b.status = BulletinStatus::kPublished;
+    b.priority = priority;
+    b.published_at = published_at;
+    b.images = {"img"};
+    return add_bulletin(b);
+  };
+  const std::int64_t normal_old = add("VN", Priority::kNormal, kT0 + 1);
+  const std::int64_t normal_new = add("38", Priority::kNormal, kT0 + 5);
+  const std::int64_t priority_old = add("VN", Priority::kPriority, kT0 + 2);
+  const std::int64_t emergency_old = add("38", Priority::kEmergency, kT0);
+  const std::int64_t emergency_new = add("VN", Priority::kEmergency, kT0 + 3);
+  const std::int64_t normal_tie_a = add("VN", Priority::kNormal, kT0 + 5);
+  const std::int64_t normal_tie_b = add("38", Priority::kNormal, kT0 + 5);
+  const std::int64_t priority_new = add("38", Priority::kPriority, kT0 + 9);
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(library_ids("16597", kT0 + 100),
+            (V{emergency_new, emergency_old, priority_new, priority_old, normal_tie_b, normal_tie_a,
+               normal_new, normal_old}));
+  EXPECT_EQ(library_ids("16597", kT0 + 100, 3), (V{emergency_new, emergency_old, priority_new}));
+  auto rows = fetch([](Tx& tx) { return tx.library_bulletins("VN/38/16597/", kT0 + 100, 1); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].images, std::vector<std::string>{"img"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revisions, notifications, approvers, unit settings
+
+TEST_P(StoreContract, RevisionsListAscendingPerBulletin) {
+  const std::int64_t author = add_user(make_user("tac.gia", "38"));
+  const std::int64_t approver = add_user(make_user("duyet", "38"));
+  const std::int64_t a = add_bulletin(make_bulletin("38", author, "a"));
+  const std::int64_t b = add_bulletin(make_bulletin("38", author, "b"));
+  const BulletinRevision r2{a, 2, R"({"revision":2,"title":"Bản 2 — 'x'"})", approver, kT0 + 20};
+  const BulletinRevision r1{a, 1, R"({"revision":1})", approver, kT0 + 10};
+  const BulletinRevision r3{a, 3, R"({"revision":3})", 0, kT0 + 30};  // no approver recorded
+  const BulletinRevision other{b, 1, R"({"b":1})", approver, kT0 + 5};
+  must_write([&](Tx& tx) -> Status {
+    for (const auto& r : {r2, r1, r3, other}) NGUON_TRY(tx.insert_revision(r));
+    return {};
+  });
+  auto list = fetch([&](Tx& tx) { return tx.list_revisions(a); });
+  ASSERT_EQ(list.size(), 3u);
+  const std::vector<BulletinRevision> expected = {r1, r2, r3};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(list[i].bulletin_id, expected[i].bulletin_id);
+    EXPECT_EQ(list[i].revision, expected[i].revision);
+    EXPECT_EQ(list[i].snapshot, expected[i].snapshot);
+    EXPECT_EQ(list[i].approved_by, expected[i].approved_by);
+    EXPECT_EQ(list[i].approved_at, expected[i].approved_at);
+  }
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.list_revisions(b); }).size(), 1u);
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.list_revisions(a + b + 1000); }).empty());
+
+  BulletinRevision dup = r2;
+  dup.snapshot = "forged";
+  Status st = store_->write([&](Tx& tx) { return tx.insert_revision(dup); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kConflict);
+  st = store_->write([&](Tx& tx) { return tx.insert_revision({a + b + 1000, 1, "{}", 0, kT0}); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.list_revisions(a); })[1].snapshot, r2.snapshot);
+}
+
+TEST_P(StoreContract, NotificationsNewestFirstPerUserWithUnreadFilterAndMarkRead) {
+  const std::int64_t lan = add_user(make_user("lan", "38"));
+  const std::int64_t minh = add_user(make_user("minh", "16597"));
+  const std::int64_t bulletin = add_bulletin(make_bulletin("38", lan, "tin"));
+  auto insert = [&](Notification n) {
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_notification(n);
+      if (!r) return r.error();
+      n.id = r.value();
+      return {};
+    });
+    return n;
+  };
+  const Notification n1 =
+      insert({0, lan, "bulletin.submitted", "Bản tin “tin” chờ duyệt", bulletin, kT0 + 1, false});
+  const Notification n2 =
+      insert({0, minh, "bulletin.approved", "Đã duyệt", bulletin, kT0 + 2, false});
+  const Notification n3 =
+      insert({0, lan, "bulletin.returned", "Trả lại: thiếu nguồn", bulletin, kT0 + 3, false});
+  const Notification n4 = insert({0, lan, "system", "Không gắn bản tin", 0, kT0 + 4, false});
+  EXPECT_GT(n1.id, 0);
+  EXPECT_LT(n1.id, n2.id);
+  EXPECT_LT(n2.id, n3.id);
+  EXPECT_LT(n3.id, n4.id);
+
+  auto list = [&](std::int64_t user, bool unread_only, size_t limit = 50) {
+    return fetch([&](Tx& tx) { return tx.list_notifications(user, unread_only, limit); });
+  };
+  auto ids = [](const std::vector<Notification>& v) {
+    std::vector<std::int64_t> out;
+    for (const Notification& n : v) out.push_back(n.id);
+    return out;
+  };
+  using V = std::vector<std::int64_t>;
+  auto all = list(lan, false);
+  ASSERT_EQ(all.size(), 3u);
+  expect_same_notification(all[0], n4);
+  expect_same_notification(all[1], n3);
+  expect_same_notification(all[2], n1);
+  EXPECT_EQ(ids(list(lan, false, 2)), (V{n4.id, n3.id}));
+  EXPECT_EQ(ids(list(lan, true)), (V{n4.id, n3.id, n1.id}));
+  EXPECT_EQ(ids(list(lan, true, 0)), V{});
+
+  must_write([&](Tx& tx) { return tx.mark_notifications_read(lan, n3.id); });
+  EXPECT_EQ(ids(list(lan, true)), V{n4.id});
+  all = list(lan, false);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_FALSE(all[0].read);
+  EXPECT_TRUE(all[1].read);
+  EXPECT_TRUE(all[2].read);
+  // Another user's notifications are untouched, even with a lower id.
+  EXPECT_EQ(ids(list(minh, true)), V{n2.id});
+  must_write([&](Tx& tx) { return tx.mark_notifications_read(minh, 0); });
+  EXPECT_EQ(ids(list(minh, true)), V{n2.id});
+  must_write([&](Tx& tx) { return tx.mark_notifications_read(lan, n4.id + 1000); });
+  EXPECT_EQ(ids(list(lan, true)), V{});
+  EXPECT_EQ(ids(list(minh, true)), V{n2.id});
+  EXPECT_EQ(ids(list(lan + minh + 1000, false)), V{});
+
+  // Stored as given, read or not.
+  const Notification n5 = insert({0, minh, "x", "đã đọc", 0, kT0 + 5, true});
+  EXPECT_EQ(ids(list(minh, true)), V{n2.id});
+  expect_same_notification(list(minh, false)[0], n5);
+
+  // References are checked.
+  for (const Notification& bad : {Notification{0, lan + minh + 1000, "x", "y", 0, kT0, false},
+                                  Notification{0, lan, "x", "y", bulletin + 1000, kT0, false}}) {
+    Status st = store_->write([&](Tx& tx) -> Status {
+      auto r = tx.insert_notification(bad);
+      return r ? Status() : r.error();
+    });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, "invalid_reference");
+  }
+}
+
+TEST_P(StoreContract, UsersWithRoleOverCountsGrantsOnTheUnitAndItsAncestors) {
+  const std::int64_t nation = add_user(make_user("a.nation", "VN", {{Role::kApprover, "VN"}}));
+  const std::int64_t province = add_user(make_user("b.province", "38", {{Role::kApprover, "38"}}));
+  const std::int64_t self = add_user(make_user("c.self", "16597", {{Role::kApprover, "16597"}}));
+  const std::int64_t below =
+      add_user(make_user("d.below", "16597-001", {{Role::kApprover, "16597-001"}}));
+  add_user(make_user("e.hanoi", "01", {{Role::kApprover, "01"}}));
+  const std::int64_t editor = add_user(make_user("f.editor", "38", {{Role::kEditor, "38"}}));
+  User disabled = make_user("g.disabled", "38", {{Role::kApprover, "38"}});
+  disabled.disabled = true;
+  add_user(disabled);
+  const std::int64_t twice =
+      add_user(make_user("h.twice", "38", {{Role::kApprover, "38"}, {Role::kApprover, "16597"}}));
+  add_user(make_user("i.sibling", "14797", {{Role::kApprover, "14797"}}));
+  // Holding the role on another unit does not count, whatever else the user holds here.
+  const std::int64_t mixed =
+      add_user(make_user("j.mixed", "16597", {{Role::kEditor, "16597"}, {Role::kApprover, "01"}}));
+
+  auto over = [&](const std::string& path, Role role) {
+    return fetch([&](Tx& tx) { return tx.users_with_role_over(path, role); });
+  };
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(over(tree_.c16597.path, Role::kApprover), (V{nation, province, self, twice}));
+  EXPECT_EQ(over(tree_.v001.path, Role::kApprover), (V{nation, province, self, below, twice}));
+  EXPECT_EQ(over(tree_.p38.path, Role::kApprover), (V{nation, province, twice}));
+  EXPECT_EQ(over(tree_.vn.path, Role::kApprover), V{nation});
+  EXPECT_EQ(over(tree_.c16597.path, Role::kEditor), (V{editor, mixed}));
+  EXPECT_EQ(over(tree_.p38.path, Role::kEditor), V{editor});
+  EXPECT_EQ(over(tree_.c16597.path, Role::kAdmin), V{});
+  EXPECT_EQ(over("VN/3/", Role::kApprover), V{nation});  // a prefix that is not a path is no unit
+}
+
+TEST_P(StoreContract, UnitSettingsUpsertAndDeleteOnEmpty) {
+  auto get = [&](const std::string& unit, const std::string& key) {
+    return fetch([&](Tx& tx) { return tx.unit_setting(unit, key); });
+  };
+  auto set = [&](const std::string& unit, const std::string& key, const std::string& value) {
+    must_write([&](Tx& tx) { return tx.set_unit_setting(unit, key, value); });
+  };
+  using S = std::optional<std::string>;
+  EXPECT_EQ(get("38", "four_eyes"), S());
+  set("38", "four_eyes", "false");
+  EXPECT_EQ(get("38", "four_eyes"), S("false"));
+  set("38", "four_eyes", "true");  // upsert
+  EXPECT_EQ(get("38", "four_eyes"), S("true"));
+  set("38", "intro_media", "sha-'nhạc hiệu'; --");
+  EXPECT_EQ(get("38", "intro_media"), S("sha-'nhạc hiệu'; --"));
+  EXPECT_EQ(get("38", "four_eyes"), S("true"));
+  EXPECT_EQ(get("16597", "four_eyes"), S());  // per unit: nothing is inherited here
+  EXPECT_EQ(get("38", "FOUR_EYES"), S());     // keys are exact
+  set("16597", "four_eyes", "false");
+  EXPECT_EQ(get("16597", "four_eyes"), S("false"));
+  EXPECT_EQ(get("38", "four_eyes"), S("true"));
+
+  set("38", "four_eyes", "");  // an empty value deletes
+  EXPECT_EQ(get("38", "four_eyes"), S());
+  EXPECT_EQ(get("38", "intro_media"), S("sha-'nhạc hiệu'; --"));
+  EXPECT_EQ(get("16597", "four_eyes"), S("false"));
+  set("38", "four_eyes", "");  // deleting what is absent is fine
+  set("99999", "four_eyes", "");
+  EXPECT_EQ(get("38", "four_eyes"), S());
+
+  Status st = store_->write([](Tx& tx) { return tx.set_unit_setting("99999", "four_eyes", "x"); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
 }
 
 // ---------------------------------------------------------------------------------------------

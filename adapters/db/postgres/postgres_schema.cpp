@@ -95,6 +95,87 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION audit_log_reject_change();
 )sql"},
+      // Bulletins, as in the SQLite schema v2. Optional references (approved_by, a
+      // notification's bulletin) are NULL when absent, read back as 0. Enum columns hold
+      // core/bulletins.h names. Targets keep the target unit's path so the library's scope tests
+      // are prefix comparisons.
+      {2, R"sql(
+CREATE TABLE bulletins (
+  id BIGSERIAL PRIMARY KEY,
+  owner_unit TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  owner_path TEXT COLLATE "C" NOT NULL,
+  title TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  body TEXT NOT NULL,
+  category TEXT COLLATE "C" NOT NULL,
+  priority TEXT COLLATE "C" NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  language TEXT COLLATE "C" NOT NULL,
+  author_id BIGINT NOT NULL REFERENCES users(id),
+  pen_name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  valid_from BIGINT NOT NULL,
+  valid_until BIGINT NOT NULL,
+  status TEXT COLLATE "C" NOT NULL CHECK (status IN ('draft', 'submitted', 'approved',
+                                                     'returned', 'published', 'archived')),
+  revision INTEGER NOT NULL,
+  return_reason TEXT NOT NULL,
+  approved_by BIGINT REFERENCES users(id),
+  submitted_at BIGINT NOT NULL,
+  approved_at BIGINT NOT NULL,
+  published_at BIGINT NOT NULL,
+  audio_sha256 TEXT COLLATE "C" NOT NULL,
+  audio_seconds DOUBLE PRECISION NOT NULL,
+  audio_origin TEXT NOT NULL,
+  audio_voice TEXT NOT NULL,
+  fold TEXT COLLATE "C" NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX bulletins_owner_path ON bulletins(owner_path);
+CREATE INDEX bulletins_status ON bulletins(status, owner_path);
+
+CREATE TABLE bulletin_targets (
+  bulletin_id BIGINT NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  unit_path TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (bulletin_id, unit_code)
+);
+
+CREATE TABLE bulletin_images (
+  bulletin_id BIGINT NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  media_sha256 TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (bulletin_id, position)
+);
+
+CREATE TABLE bulletin_revisions (
+  bulletin_id BIGINT NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  revision INTEGER NOT NULL,
+  snapshot TEXT NOT NULL,
+  approved_by BIGINT REFERENCES users(id),
+  approved_at BIGINT NOT NULL,
+  PRIMARY KEY (bulletin_id, revision)
+);
+
+CREATE TABLE notifications (
+  id BIGSERIAL PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT COLLATE "C" NOT NULL,
+  message TEXT NOT NULL,
+  bulletin_id BIGINT REFERENCES bulletins(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  read BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX notifications_user ON notifications(user_id, id);
+
+CREATE TABLE unit_settings (
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (unit_code, key)
+);
+)sql"},
   };
   return kMigrations;
 }

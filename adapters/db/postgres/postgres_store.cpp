@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@
 
 #include "adapters/db/postgres/postgres_schema.h"
 #include "core/access.h"
+#include "core/bulletins.h"
 #include "core/units.h"
 
 namespace nguon::postgres {
@@ -90,6 +92,21 @@ class Params {
     values_.emplace_back(v ? "t" : "f");
     return *this;
   }
+  // 0 is sent as NULL: optional references (approved_by, a notification's bulletin).
+  Params& id_or_null(std::int64_t v) {
+    if (v == 0) {
+      values_.emplace_back();
+      return *this;
+    }
+    return integer(v);
+  }
+  // The shortest text that reads back as exactly `v`.
+  Params& real(double v) {
+    std::array<char, 64> buf{};
+    const auto end = std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr;
+    values_.emplace_back(std::string(buf.data(), end));
+    return *this;
+  }
 
   int size() const { return static_cast<int>(values_.size()); }
   std::vector<const char*> pointers() const {
@@ -112,10 +129,24 @@ class Rows {
   std::string text(int row, int col) const {
     return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
   }
+  // NULL reads as 0.
   std::int64_t integer(int row, int col) const {
     const char* v = PQgetvalue(r_.get(), row, col);
     std::int64_t out = 0;
     std::from_chars(v, v + PQgetlength(r_.get(), row, col), out);
+    return out;
+  }
+  double real(int row, int col) const {
+    const char* v = PQgetvalue(r_.get(), row, col);
+    double out = 0;
+    std::from_chars(v, v + PQgetlength(r_.get(), row, col), out);
+    return out;
+  }
+  // Rows an INSERT, UPDATE or DELETE touched.
+  std::int64_t affected() const {
+    const char* v = PQcmdTuples(r_.get());
+    std::int64_t out = 0;
+    std::from_chars(v, v + std::char_traits<char>::length(v), out);
     return out;
   }
   bool boolean(int row, int col) const { return PQgetvalue(r_.get(), row, col)[0] == 't'; }
@@ -183,6 +214,12 @@ Result<ConnPtr> open_connection(const std::string& conninfo) {
   if (PQsetClientEncoding(c.get(), "UTF8") != 0) {
     return internal("postgres: cannot set client encoding: " + trimmed(PQerrorMessage(c.get())));
   }
+  // Floats (audio_seconds) as text that reads back exactly; PostgreSQL 12+ does so already,
+  // older servers need 3 extra digits.
+  ResultPtr r(PQexec(c.get(), "SET extra_float_digits = 3"));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    return internal("postgres: cannot set extra_float_digits: " + trimmed(PQerrorMessage(c.get())));
+  }
   return c;
 }
 
@@ -240,6 +277,127 @@ constexpr const char* kAuditColumns =
 AuditEntry read_audit(const Rows& r, int i) {
   return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
           r.text(i, 5),    r.text(i, 6),    r.text(i, 7), r.text(i, 8), r.text(i, 9)};
+}
+
+// "$first, $first+1, …" (n parameters) for an IN list.
+std::string placeholders(int first, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += "$" + std::to_string(first + static_cast<int>(i));
+  }
+  return out;
+}
+
+// The paths of the units strictly above the unit at `path` ("VN/38/16597/" → "VN/", "VN/38/").
+// Unit paths end in '/', so these are exactly the stored paths that are strict prefixes of it.
+std::vector<std::string> ancestor_paths(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (path[i] == '/') out.push_back(path.substr(0, i + 1));
+  }
+  return out;
+}
+
+// Selected with the table aliased as b; read_bulletin reads them in this order.
+constexpr const char* kBulletinColumns =
+    "b.id, b.owner_unit, b.title, b.summary, b.body, b.category, b.priority, b.language, "
+    "b.author_id, b.pen_name, b.source, b.valid_from, b.valid_until, b.status, b.revision, "
+    "b.return_reason, b.approved_by, b.submitted_at, b.approved_at, b.published_at, "
+    "b.audio_sha256, b.audio_seconds, b.audio_origin, b.audio_voice, b.fold, b.created_at, "
+    "b.updated_at";
+
+// The columns update_bulletin rewrites, sent by add_bulletin_content in this order.
+constexpr const char* kBulletinContentColumns =
+    "title, summary, body, category, priority, language, pen_name, source, valid_from, "
+    "valid_until, status, revision, return_reason, approved_by, submitted_at, approved_at, "
+    "published_at, audio_sha256, audio_seconds, audio_origin, audio_voice, fold, updated_at";
+constexpr int kBulletinContentCount = 23;
+
+// "a = $first, b = $first+1, …" for a ", "-separated column list.
+std::string assignments(std::string_view columns, int first) {
+  std::string out;
+  int n = first;
+  size_t start = 0;
+  while (start < columns.size()) {
+    size_t comma = columns.find(", ", start);
+    if (comma == std::string_view::npos) comma = columns.size();
+    if (!out.empty()) out += ", ";
+    out += std::string(columns.substr(start, comma - start)) + " = $" + std::to_string(n++);
+    start = comma + 2;
+  }
+  return out;
+}
+
+Params& add_bulletin_content(Params& p, const Bulletin& b) {
+  return p.text(b.title)
+      .text(b.summary)
+      .text(b.body)
+      .text(b.category)
+      .text(bulletins::priority_name(b.priority))
+      .text(b.language)
+      .text(b.pen_name)
+      .text(b.source)
+      .integer(b.valid_from)
+      .integer(b.valid_until)
+      .text(bulletins::status_name(b.status))
+      .integer(b.revision)
+      .text(b.return_reason)
+      .id_or_null(b.approved_by)
+      .integer(b.submitted_at)
+      .integer(b.approved_at)
+      .integer(b.published_at)
+      .text(b.audio.sha256)
+      .real(b.audio.seconds)
+      .text(b.audio.origin)
+      .text(b.audio.voice)
+      .text(b.fold)
+      .integer(b.updated_at);
+}
+
+Bulletin read_bulletin(const Rows& r, int i) {
+  Bulletin b;
+  b.id = r.integer(i, 0);
+  b.owner_unit = r.text(i, 1);
+  b.title = r.text(i, 2);
+  b.summary = r.text(i, 3);
+  b.body = r.text(i, 4);
+  b.category = r.text(i, 5);
+  b.priority = bulletins::parse_priority(r.text(i, 6)).value_or(Priority::kNormal);
+  b.language = r.text(i, 7);
+  b.author_id = r.integer(i, 8);
+  b.pen_name = r.text(i, 9);
+  b.source = r.text(i, 10);
+  b.valid_from = r.integer(i, 11);
+  b.valid_until = r.integer(i, 12);
+  b.status = bulletins::parse_status(r.text(i, 13)).value_or(BulletinStatus::kDraft);
+  b.revision = static_cast<int>(r.integer(i, 14));
+  b.return_reason = r.text(i, 15);
+  b.approved_by = r.integer(i, 16);  // NULL: none
+  b.submitted_at = r.integer(i, 17);
+  b.approved_at = r.integer(i, 18);
+  b.published_at = r.integer(i, 19);
+  b.audio.sha256 = r.text(i, 20);
+  b.audio.seconds = r.real(i, 21);
+  b.audio.origin = r.text(i, 22);
+  b.audio.voice = r.text(i, 23);
+  b.fold = r.text(i, 24);
+  b.created_at = r.integer(i, 25);
+  b.updated_at = r.integer(i, 26);
+  return b;
+}
+
+constexpr const char* kNotificationColumns =
+    "id, user_id, kind, message, bulletin_id, created_at, read";
+
+Notification read_notification(const Rows& r, int i) {
+  return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2),   r.text(i, 3),
+          r.integer(i, 4), r.integer(i, 5), r.boolean(i, 6)};
+}
+
+BulletinRevision read_revision(const Rows& r, int i) {
+  return {r.integer(i, 0), static_cast<int>(r.integer(i, 1)), r.text(i, 2), r.integer(i, 3),
+          r.integer(i, 4)};
 }
 
 // Orders units nation < province < commune < village.
@@ -566,6 +724,263 @@ class PgTx final : public Tx {
                   Params().limit(limit));
     if (!r) return r.error();
     return all_rows<AuditEntry>(r.value(), read_audit);
+  }
+
+  Result<std::int64_t> insert_bulletin(const Bulletin& b, const std::string& owner_path) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      Params params;
+      params.text(b.owner_unit).text(owner_path).integer(b.author_id).integer(b.created_at);
+      add_bulletin_content(params, b);
+      const std::string values = placeholders(5, kBulletinContentCount);
+      auto r = exec(
+          c_,
+          sql({"INSERT INTO bulletins (owner_unit, owner_path, author_id, created_at, ",
+               kBulletinContentColumns, ") VALUES ($1, $2, $3, $4, ", values, ") RETURNING id"}),
+          params);
+      if (!r) return r.error();
+      const std::int64_t id = r->integer(0, 0);
+      NGUON_TRY(insert_bulletin_lists(id, b));
+      return id;
+    });
+  }
+
+  Status update_bulletin(const Bulletin& b) override {
+    return guarded([&]() -> Status {
+      Params params;
+      params.integer(b.id);
+      add_bulletin_content(params, b);
+      const std::string set = assignments(kBulletinContentColumns, 2);
+      auto r = exec(c_, sql({"UPDATE bulletins SET ", set, " WHERE id = $1"}), params);
+      if (!r) return r.error();
+      if (r->affected() == 0) return not_found("no bulletin " + std::to_string(b.id));
+      NGUON_TRY(
+          exec(c_, "DELETE FROM bulletin_targets WHERE bulletin_id = $1", Params().integer(b.id)));
+      NGUON_TRY(
+          exec(c_, "DELETE FROM bulletin_images WHERE bulletin_id = $1", Params().integer(b.id)));
+      return insert_bulletin_lists(b.id, b);
+    });
+  }
+
+  Result<std::optional<Bulletin>> find_bulletin(std::int64_t id) override {
+    auto r = exec(c_, sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE b.id = $1"}),
+                  Params().integer(id));
+    if (!r) return r.error();
+    std::vector<Bulletin> rows = all_rows<Bulletin>(r.value(), read_bulletin);
+    if (rows.empty()) return std::optional<Bulletin>();
+    NGUON_TRY(load_bulletin_lists(rows));
+    return std::optional<Bulletin>(std::move(rows.front()));
+  }
+
+  Result<std::vector<Bulletin>> search_bulletins(const BulletinQuery& q) override {
+    // No owner path: nothing matches ("starts with one of these" over an empty set).
+    if (q.owner_paths.empty()) return std::vector<Bulletin>();
+    Params params;
+    params.text_or_null(q.status ? bulletins::status_name(*q.status) : std::string_view())
+        .text_or_null(q.priority ? bulletins::priority_name(*q.priority) : std::string_view())
+        .text_or_null(q.category)
+        .text("%" + like_literal(q.fold) + "%")
+        .integer(q.before_id)
+        .limit(q.limit);
+    std::string owners;
+    for (size_t i = 0; i < q.owner_paths.size(); ++i) {
+      if (i > 0) owners += " OR ";
+      owners.append("b.owner_path LIKE $")
+          .append(std::to_string(7 + static_cast<int>(i)))
+          .append(" ESCAPE '\\'");
+      params.text(like_literal(q.owner_paths[i]) + "%");
+    }
+    auto r = exec(c_,
+                  sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE (", owners,
+                       ") AND ($1::text IS NULL OR b.status = $1::text)"
+                       " AND ($2::text IS NULL OR b.priority = $2::text)"
+                       " AND ($3::text IS NULL OR b.category = $3::text)"
+                       " AND b.fold LIKE $4 ESCAPE '\\'"
+                       " AND ($5::bigint = 0 OR b.id < $5::bigint) ORDER BY b.id DESC LIMIT $6"}),
+                  params);
+    if (!r) return r.error();
+    std::vector<Bulletin> rows = all_rows<Bulletin>(r.value(), read_bulletin);
+    NGUON_TRY(load_bulletin_lists(rows));
+    return rows;
+  }
+
+  Result<std::vector<Bulletin>> library_bulletins(const std::string& unit_path, UnixTime now,
+                                                  size_t limit) override {
+    const std::vector<std::string> owners = ancestor_paths(unit_path);
+    if (owners.empty()) return std::vector<Bulletin>();  // nothing is above the nation
+    Params params;
+    params.text(unit_path).integer(now).limit(limit);
+    for (const std::string& path : owners) params.text(path);
+    const std::string in = placeholders(4, owners.size());
+    // A target on the unit's path: the target is an ancestor of (or is) the unit, or lies below.
+    auto r =
+        exec(c_,
+             sql({"SELECT ", kBulletinColumns,
+                  " FROM bulletins b WHERE b.status = 'published' AND b.owner_path IN (", in,
+                  ") AND b.valid_from <= $2 AND (b.valid_until = 0 OR b.valid_until > $2)"
+                  " AND (NOT EXISTS (SELECT 1 FROM bulletin_targets t WHERE t.bulletin_id = b.id)"
+                  " OR EXISTS (SELECT 1 FROM bulletin_targets t WHERE t.bulletin_id = b.id"
+                  " AND (left($1::text, length(t.unit_path)) = t.unit_path"
+                  " OR left(t.unit_path, length($1::text)) = $1::text)))"
+                  " ORDER BY CASE b.priority WHEN 'emergency' THEN 0 WHEN 'priority' THEN 1"
+                  " ELSE 2 END, b.published_at DESC, b.id DESC LIMIT $3"}),
+             params);
+    if (!r) return r.error();
+    std::vector<Bulletin> rows = all_rows<Bulletin>(r.value(), read_bulletin);
+    NGUON_TRY(load_bulletin_lists(rows));
+    return rows;
+  }
+
+  Status insert_revision(const BulletinRevision& rev) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "INSERT INTO bulletin_revisions (bulletin_id, revision, snapshot, approved_by, "
+                    "approved_at) VALUES ($1, $2, $3, $4, $5)",
+                    Params()
+                        .integer(rev.bulletin_id)
+                        .integer(rev.revision)
+                        .text(rev.snapshot)
+                        .id_or_null(rev.approved_by)
+                        .integer(rev.approved_at));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Result<std::vector<BulletinRevision>> list_revisions(std::int64_t bulletin_id) override {
+    auto r = exec(c_,
+                  "SELECT bulletin_id, revision, snapshot, approved_by, approved_at"
+                  " FROM bulletin_revisions WHERE bulletin_id = $1 ORDER BY revision",
+                  Params().integer(bulletin_id));
+    if (!r) return r.error();
+    return all_rows<BulletinRevision>(r.value(), read_revision);
+  }
+
+  Result<std::int64_t> insert_notification(const Notification& n) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, "
+                    "read) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    Params()
+                        .integer(n.user_id)
+                        .text(n.kind)
+                        .text(n.message)
+                        .id_or_null(n.bulletin_id)
+                        .integer(n.created_at)
+                        .boolean(n.read));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Result<std::vector<Notification>> list_notifications(std::int64_t user_id, bool unread_only,
+                                                       size_t limit) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kNotificationColumns,
+                       " FROM notifications WHERE user_id = $1 AND (NOT $2::boolean OR NOT read)"
+                       " ORDER BY id DESC LIMIT $3"}),
+                  Params().integer(user_id).boolean(unread_only).limit(limit));
+    if (!r) return r.error();
+    return all_rows<Notification>(r.value(), read_notification);
+  }
+
+  Status mark_notifications_read(std::int64_t user_id, std::int64_t up_to_id) override {
+    return command(
+        "UPDATE notifications SET read = TRUE WHERE user_id = $1 AND id <= $2 AND NOT read",
+        Params().integer(user_id).integer(up_to_id));
+  }
+
+  Result<std::vector<std::int64_t>> users_with_role_over(const std::string& unit_path,
+                                                         Role role) override {
+    auto r = exec(c_,
+                  "SELECT DISTINCT u.id FROM users u JOIN role_grants g ON g.user_id = u.id"
+                  " JOIN units n ON n.code = g.unit_code"
+                  " WHERE g.role = $2 AND NOT u.disabled"
+                  " AND left($1::text, length(n.path)) = n.path ORDER BY u.id",
+                  Params().text(unit_path).text(access::role_name(role)));
+    if (!r) return r.error();
+    return all_rows<std::int64_t>(r.value(),
+                                  [](const Rows& rows, int i) { return rows.integer(i, 0); });
+  }
+
+  Result<std::optional<std::string>> unit_setting(const std::string& unit_code,
+                                                  const std::string& key) override {
+    auto r = exec(c_, "SELECT value FROM unit_settings WHERE unit_code = $1 AND key = $2",
+                  Params().text(unit_code).text(key));
+    if (!r) return r.error();
+    return first_row<std::string>(r.value(),
+                                  [](const Rows& rows, int i) { return rows.text(i, 0); });
+  }
+
+  Status set_unit_setting(const std::string& unit_code, const std::string& key,
+                          const std::string& value) override {
+    if (value.empty()) {
+      return command("DELETE FROM unit_settings WHERE unit_code = $1 AND key = $2",
+                     Params().text(unit_code).text(key));
+    }
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "INSERT INTO unit_settings (unit_code, key, value) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (unit_code, key) DO UPDATE SET value = EXCLUDED.value",
+                    Params().text(unit_code).text(key).text(value));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+ private:
+  // Chunk size of the id lists sent to load_list.
+  static constexpr size_t kIdChunk = 500;
+
+  // Stores b's targets (with their unit paths, for the library's prefix tests) and images, in
+  // the given order. An unknown target unit is an invalid reference.
+  Status insert_bulletin_lists(std::int64_t id, const Bulletin& b) {
+    for (size_t i = 0; i < b.target_units.size(); ++i) {
+      auto r =
+          exec(c_,
+               "INSERT INTO bulletin_targets (bulletin_id, position, unit_code, unit_path)"
+               " SELECT $1::bigint, $2::integer, code, path FROM units WHERE code = $3",
+               Params().integer(id).integer(static_cast<std::int64_t>(i)).text(b.target_units[i]));
+      if (!r) return r.error();
+      if (r->affected() == 0) return invalid("invalid_reference", "no unit " + b.target_units[i]);
+    }
+    for (size_t i = 0; i < b.images.size(); ++i) {
+      NGUON_TRY(exec(c_,
+                     "INSERT INTO bulletin_images (bulletin_id, position, media_sha256)"
+                     " VALUES ($1, $2, $3)",
+                     Params().integer(id).integer(static_cast<std::int64_t>(i)).text(b.images[i])));
+    }
+    return {};
+  }
+
+  // Fills target_units and images of every bulletin in `rows`.
+  Status load_bulletin_lists(std::vector<Bulletin>& rows) {
+    NGUON_TRY(load_list(rows, "SELECT bulletin_id, unit_code FROM bulletin_targets",
+                        &Bulletin::target_units));
+    return load_list(rows, "SELECT bulletin_id, media_sha256 FROM bulletin_images",
+                     &Bulletin::images);
+  }
+
+  // `select` yields (bulletin_id, text); appends each text to the list `member` of its bulletin
+  // in position order.
+  Status load_list(std::vector<Bulletin>& rows, const char* select,
+                   std::vector<std::string> Bulletin::*member) {
+    std::unordered_map<std::int64_t, Bulletin*> by_id;
+    for (Bulletin& b : rows) by_id.emplace(b.id, &b);
+    for (size_t start = 0; start < rows.size(); start += kIdChunk) {
+      const size_t n = std::min(kIdChunk, rows.size() - start);
+      Params params;
+      for (size_t i = 0; i < n; ++i) params.integer(rows[start + i].id);
+      const std::string in = placeholders(1, n);
+      auto r =
+          exec(c_, sql({select, " WHERE bulletin_id IN (", in, ") ORDER BY bulletin_id, position"}),
+               params);
+      if (!r) return r.error();
+      for (int i = 0; i < r->size(); ++i) {
+        auto it = by_id.find(r->integer(i, 0));
+        if (it != by_id.end()) (it->second->*member).push_back(r->text(i, 1));
+      }
+    }
+    return {};
   }
 
  private:

@@ -2,13 +2,19 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/access.h"
+#include "core/bulletins.h"
 #include "core/units.h"
 
 namespace nguon::sqlite {
@@ -51,6 +57,13 @@ class Stmt {
     sqlite3_bind_null(stmt_, i);
     return *this;
   }
+  // Named apart from bind(int, int64) so an `int` argument is never ambiguous.
+  Stmt& bind_double(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  // 0 binds SQL NULL: optional references (approved_by, a notification's bulletin).
+  Stmt& bind_id_or_null(int i, std::int64_t v) { return v == 0 ? bind_null(i) : bind(i, v); }
 
   // True while a row is available.
   Result<bool> step() {
@@ -70,7 +83,9 @@ class Stmt {
                                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
                         : std::string();
   }
+  // NULL reads as 0.
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
 
   Error error_for(int rc) const {
     const std::string msg = sqlite3_errmsg(db_);
@@ -150,6 +165,115 @@ AuditEntry read_audit(const Stmt& s) {
 }
 
 ApiToken read_token(const Stmt& s) {
+  return {s.integer(0), s.integer(1), s.text(2),        s.text(3),
+          s.integer(4), s.integer(5), s.integer(6) != 0};
+}
+
+// LIMIT values: SQLite takes a signed 64-bit integer (negative would mean "no limit").
+std::int64_t limit_value(size_t v) {
+  constexpr auto kMax = static_cast<size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(v, kMax));
+}
+
+// "?first, ?first+1, …" (n numbered parameters) for an IN list.
+std::string placeholders(int first, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += "?" + std::to_string(first + static_cast<int>(i));
+  }
+  return out;
+}
+
+// The paths of the units strictly above the unit at `path` ("VN/38/16597/" → "VN/", "VN/38/").
+// Unit paths end in '/', so these are exactly the stored paths that are strict prefixes of it.
+std::vector<std::string> ancestor_paths(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (path[i] == '/') out.push_back(path.substr(0, i + 1));
+  }
+  return out;
+}
+
+// Selected with the table aliased as b; read_bulletin reads them in this order.
+constexpr const char* kBulletinColumns =
+    "b.id, b.owner_unit, b.title, b.summary, b.body, b.category, b.priority, b.language, "
+    "b.author_id, b.pen_name, b.source, b.valid_from, b.valid_until, b.status, b.revision, "
+    "b.return_reason, b.approved_by, b.submitted_at, b.approved_at, b.published_at, "
+    "b.audio_sha256, b.audio_seconds, b.audio_origin, b.audio_voice, b.fold, b.created_at, "
+    "b.updated_at";
+
+// The columns update_bulletin rewrites, bound by bind_bulletin_content in this order.
+constexpr const char* kBulletinContentColumns =
+    "title, summary, body, category, priority, language, pen_name, source, valid_from, "
+    "valid_until, status, revision, return_reason, approved_by, submitted_at, approved_at, "
+    "published_at, audio_sha256, audio_seconds, audio_origin, audio_voice, fold, updated_at";
+constexpr int kBulletinContentCount = 23;
+
+// "a = ?first, b = ?first+1, …" for a ", "-separated column list.
+std::string assignments(std::string_view columns, int first) {
+  std::string out;
+  int n = first;
+  size_t start = 0;
+  while (start < columns.size()) {
+    size_t comma = columns.find(", ", start);
+    if (comma == std::string_view::npos) comma = columns.size();
+    if (!out.empty()) out += ", ";
+    out += std::string(columns.substr(start, comma - start)) + " = ?" + std::to_string(n++);
+    start = comma + 2;
+  }
+  return out;
+}
+
+void bind_bulletin_content(Stmt& s, int first, const Bulletin& b) {
+  const int i = first;
+  s.bind(i, b.title).bind(i + 1, b.summary).bind(i + 2, b.body).bind(i + 3, b.category);
+  s.bind(i + 4, bulletins::priority_name(b.priority)).bind(i + 5, b.language);
+  s.bind(i + 6, b.pen_name).bind(i + 7, b.source).bind(i + 8, b.valid_from);
+  s.bind(i + 9, b.valid_until).bind(i + 10, bulletins::status_name(b.status));
+  s.bind(i + 11, static_cast<std::int64_t>(b.revision)).bind(i + 12, b.return_reason);
+  s.bind_id_or_null(i + 13, b.approved_by).bind(i + 14, b.submitted_at);
+  s.bind(i + 15, b.approved_at).bind(i + 16, b.published_at).bind(i + 17, b.audio.sha256);
+  s.bind_double(i + 18, b.audio.seconds).bind(i + 19, b.audio.origin);
+  s.bind(i + 20, b.audio.voice).bind(i + 21, b.fold).bind(i + 22, b.updated_at);
+}
+
+Bulletin read_bulletin(const Stmt& s) {
+  Bulletin b;
+  b.id = s.integer(0);
+  b.owner_unit = s.text(1);
+  b.title = s.text(2);
+  b.summary = s.text(3);
+  b.body = s.text(4);
+  b.category = s.text(5);
+  b.priority = bulletins::parse_priority(s.text(6)).value_or(Priority::kNormal);
+  b.language = s.text(7);
+  b.author_id = s.integer(8);
+  b.pen_name = s.text(9);
+  b.source = s.text(10);
+  b.valid_from = s.integer(11);
+  b.valid_until = s.integer(12);
+  b.status = bulletins::parse_status(s.text(13)).value_or(BulletinStatus::kDraft);
+  b.revision = static_cast<int>(s.integer(14));
+  b.return_reason = s.text(15);
+  b.approved_by = s.integer(16);  // NULL: none
+  b.submitted_at = s.integer(17);
+  b.approved_at = s.integer(18);
+  b.published_at = s.integer(19);
+  b.audio.sha256 = s.text(20);
+  b.audio.seconds = s.real(21);
+  b.audio.origin = s.text(22);
+  b.audio.voice = s.text(23);
+  b.fold = s.text(24);
+  b.created_at = s.integer(25);
+  b.updated_at = s.integer(26);
+  return b;
+}
+
+constexpr const char* kNotificationColumns =
+    "id, user_id, kind, message, bulletin_id, created_at, read";
+
+Notification read_notification(const Stmt& s) {
   return {s.integer(0), s.integer(1), s.text(2),        s.text(3),
           s.integer(4), s.integer(5), s.integer(6) != 0};
 }
@@ -407,7 +531,252 @@ class SqliteTx final : public Tx {
     return collect<AuditEntry>(s, read_audit);
   }
 
+  Result<std::int64_t> insert_bulletin(const Bulletin& b, const std::string& owner_path) override {
+    return atomically([&]() -> Result<std::int64_t> {
+      Stmt s(db_, std::string("INSERT INTO bulletins (owner_unit, owner_path, author_id, "
+                              "created_at, ") +
+                      kBulletinContentColumns + ") VALUES (?1, ?2, ?3, ?4, " +
+                      placeholders(5, kBulletinContentCount) + ")");
+      s.bind(1, b.owner_unit).bind(2, owner_path).bind(3, b.author_id).bind(4, b.created_at);
+      bind_bulletin_content(s, 5, b);
+      NGUON_TRY(s.run());
+      const std::int64_t id = sqlite3_last_insert_rowid(db_);
+      NGUON_TRY(insert_bulletin_lists(id, b));
+      return id;
+    });
+  }
+
+  Status update_bulletin(const Bulletin& b) override {
+    return atomically([&]() -> Status {
+      Stmt s(db_,
+             "UPDATE bulletins SET " + assignments(kBulletinContentColumns, 2) + " WHERE id = ?1");
+      s.bind(1, b.id);
+      bind_bulletin_content(s, 2, b);
+      NGUON_TRY(s.run());
+      if (sqlite3_changes(db_) == 0) return not_found("no bulletin " + std::to_string(b.id));
+      for (const char* table : {"bulletin_targets", "bulletin_images"}) {
+        Stmt del(db_, std::string("DELETE FROM ") + table + " WHERE bulletin_id = ?1");
+        del.bind(1, b.id);
+        NGUON_TRY(del.run());
+      }
+      return insert_bulletin_lists(b.id, b);
+    });
+  }
+
+  Result<std::optional<Bulletin>> find_bulletin(std::int64_t id) override {
+    Stmt s(db_, std::string("SELECT ") + kBulletinColumns + " FROM bulletins b WHERE b.id = ?1");
+    s.bind(1, id);
+    auto rows = collect<Bulletin>(s, read_bulletin);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Bulletin>();
+    NGUON_TRY(load_bulletin_lists(rows.value()));
+    return std::optional<Bulletin>(std::move(rows->front()));
+  }
+
+  Result<std::vector<Bulletin>> search_bulletins(const BulletinQuery& q) override {
+    // No owner path: nothing matches ("starts with one of these" over an empty set).
+    if (q.owner_paths.empty()) return std::vector<Bulletin>();
+    std::string owners;
+    for (size_t i = 0; i < q.owner_paths.size(); ++i) {
+      // Exact prefix test (SQLite's LIKE ignores ASCII case).
+      const std::string p = "?" + std::to_string(7 + static_cast<int>(i));
+      if (i > 0) owners += " OR ";
+      owners.append("substr(b.owner_path, 1, length(").append(p).append(")) = ").append(p);
+    }
+    Stmt s(db_, std::string("SELECT ") + kBulletinColumns + " FROM bulletins b WHERE (" + owners +
+                    ") AND (?1 = '' OR b.status = ?1) AND (?2 = '' OR b.priority = ?2)"
+                    " AND (?3 = '' OR b.category = ?3) AND b.fold LIKE ?4 ESCAPE '\\'"
+                    " AND (?5 = 0 OR b.id < ?5) ORDER BY b.id DESC LIMIT ?6");
+    s.bind(1, q.status ? bulletins::status_name(*q.status) : std::string_view());
+    s.bind(2, q.priority ? bulletins::priority_name(*q.priority) : std::string_view());
+    s.bind(3, q.category).bind(4, "%" + like_literal(q.fold) + "%").bind(5, q.before_id);
+    s.bind(6, limit_value(q.limit));
+    for (size_t i = 0; i < q.owner_paths.size(); ++i) {
+      s.bind(7 + static_cast<int>(i), q.owner_paths[i]);
+    }
+    auto rows = collect<Bulletin>(s, read_bulletin);
+    if (!rows) return rows.error();
+    NGUON_TRY(load_bulletin_lists(rows.value()));
+    return rows;
+  }
+
+  Result<std::vector<Bulletin>> library_bulletins(const std::string& unit_path, UnixTime now,
+                                                  size_t limit) override {
+    const std::vector<std::string> owners = ancestor_paths(unit_path);
+    if (owners.empty()) return std::vector<Bulletin>();  // nothing is above the nation
+    // A target on the unit's path: the target is an ancestor of (or is) the unit, or lies below.
+    Stmt s(db_, std::string("SELECT ") + kBulletinColumns +
+                    " FROM bulletins b WHERE b.status = 'published' AND b.owner_path IN (" +
+                    placeholders(4, owners.size()) +
+                    ") AND b.valid_from <= ?2 AND (b.valid_until = 0 OR b.valid_until > ?2)"
+                    " AND (NOT EXISTS (SELECT 1 FROM bulletin_targets t"
+                    " WHERE t.bulletin_id = b.id)"
+                    " OR EXISTS (SELECT 1 FROM bulletin_targets t WHERE t.bulletin_id = b.id"
+                    " AND (substr(?1, 1, length(t.unit_path)) = t.unit_path"
+                    " OR substr(t.unit_path, 1, length(?1)) = ?1)))"
+                    " ORDER BY CASE b.priority WHEN 'emergency' THEN 0 WHEN 'priority' THEN 1"
+                    " ELSE 2 END, b.published_at DESC, b.id DESC LIMIT ?3");
+    s.bind(1, unit_path).bind(2, now).bind(3, limit_value(limit));
+    for (size_t i = 0; i < owners.size(); ++i) s.bind(4 + static_cast<int>(i), owners[i]);
+    auto rows = collect<Bulletin>(s, read_bulletin);
+    if (!rows) return rows.error();
+    NGUON_TRY(load_bulletin_lists(rows.value()));
+    return rows;
+  }
+
+  Status insert_revision(const BulletinRevision& r) override {
+    Stmt s(db_,
+           "INSERT INTO bulletin_revisions (bulletin_id, revision, snapshot, approved_by, "
+           "approved_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, r.bulletin_id).bind(2, static_cast<std::int64_t>(r.revision)).bind(3, r.snapshot);
+    s.bind_id_or_null(4, r.approved_by).bind(5, r.approved_at);
+    return s.run();
+  }
+
+  Result<std::vector<BulletinRevision>> list_revisions(std::int64_t bulletin_id) override {
+    Stmt s(db_,
+           "SELECT bulletin_id, revision, snapshot, approved_by, approved_at "
+           "FROM bulletin_revisions WHERE bulletin_id = ?1 ORDER BY revision");
+    s.bind(1, bulletin_id);
+    return collect<BulletinRevision>(s, [](const Stmt& r) {
+      return BulletinRevision{r.integer(0), static_cast<int>(r.integer(1)), r.text(2), r.integer(3),
+                              r.integer(4)};
+    });
+  }
+
+  Result<std::int64_t> insert_notification(const Notification& n) override {
+    Stmt s(db_,
+           "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bind(1, n.user_id).bind(2, n.kind).bind(3, n.message).bind_id_or_null(4, n.bulletin_id);
+    s.bind(5, n.created_at).bind(6, static_cast<std::int64_t>(n.read));
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<Notification>> list_notifications(std::int64_t user_id, bool unread_only,
+                                                       size_t limit) override {
+    Stmt s(db_, std::string("SELECT ") + kNotificationColumns +
+                    " FROM notifications WHERE user_id = ?1 AND (?2 = 0 OR read = 0)"
+                    " ORDER BY id DESC LIMIT ?3");
+    s.bind(1, user_id).bind(2, static_cast<std::int64_t>(unread_only));
+    s.bind(3, limit_value(limit));
+    return collect<Notification>(s, read_notification);
+  }
+
+  Status mark_notifications_read(std::int64_t user_id, std::int64_t up_to_id) override {
+    Stmt s(db_, "UPDATE notifications SET read = 1 WHERE user_id = ?1 AND id <= ?2 AND read = 0");
+    s.bind(1, user_id).bind(2, up_to_id);
+    return s.run();
+  }
+
+  Result<std::vector<std::int64_t>> users_with_role_over(const std::string& unit_path,
+                                                         Role role) override {
+    Stmt s(db_,
+           "SELECT DISTINCT u.id FROM users u JOIN role_grants g ON g.user_id = u.id"
+           " JOIN units n ON n.code = g.unit_code"
+           " WHERE g.role = ?2 AND u.disabled = 0 AND substr(?1, 1, length(n.path)) = n.path"
+           " ORDER BY u.id");
+    s.bind(1, unit_path).bind(2, access::role_name(role));
+    return collect<std::int64_t>(s, [](const Stmt& r) { return r.integer(0); });
+  }
+
+  Result<std::optional<std::string>> unit_setting(const std::string& unit_code,
+                                                  const std::string& key) override {
+    Stmt s(db_, "SELECT value FROM unit_settings WHERE unit_code = ?1 AND key = ?2");
+    s.bind(1, unit_code).bind(2, key);
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!row.value()) return std::optional<std::string>();
+    return std::optional<std::string>(s.text(0));
+  }
+
+  Status set_unit_setting(const std::string& unit_code, const std::string& key,
+                          const std::string& value) override {
+    if (value.empty()) {
+      Stmt s(db_, "DELETE FROM unit_settings WHERE unit_code = ?1 AND key = ?2");
+      s.bind(1, unit_code).bind(2, key);
+      return s.run();
+    }
+    Stmt s(db_,
+           "INSERT INTO unit_settings (unit_code, key, value) VALUES (?1, ?2, ?3)"
+           " ON CONFLICT (unit_code, key) DO UPDATE SET value = excluded.value");
+    s.bind(1, unit_code).bind(2, key).bind(3, value);
+    return s.run();
+  }
+
  private:
+  // Chunk size of IN lists, well under SQLite's bound-parameter limit.
+  static constexpr size_t kIdChunk = 500;
+
+  // Runs `body` inside a savepoint: a multi-statement call that fails part-way leaves nothing
+  // behind and the transaction stays usable (as the PostgreSQL adapter's calls do).
+  template <typename F>
+  auto atomically(F body) -> decltype(body()) {
+    NGUON_TRY(exec(db_, "SAVEPOINT nguon_call"));
+    auto result = body();
+    if (result) {
+      NGUON_TRY(exec(db_, "RELEASE SAVEPOINT nguon_call"));
+    } else {
+      (void)exec(db_, "ROLLBACK TO SAVEPOINT nguon_call");
+      (void)exec(db_, "RELEASE SAVEPOINT nguon_call");
+    }
+    return result;
+  }
+
+  // Stores b's targets (with their unit paths, for the library's prefix tests) and images, in
+  // the given order. An unknown target unit is an invalid reference.
+  Status insert_bulletin_lists(std::int64_t id, const Bulletin& b) {
+    for (size_t i = 0; i < b.target_units.size(); ++i) {
+      Stmt s(db_,
+             "INSERT INTO bulletin_targets (bulletin_id, position, unit_code, unit_path)"
+             " SELECT ?1, ?2, code, path FROM units WHERE code = ?3");
+      s.bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, b.target_units[i]);
+      NGUON_TRY(s.run());
+      if (sqlite3_changes(db_) == 0) {
+        return invalid("invalid_reference", "no unit " + b.target_units[i]);
+      }
+    }
+    for (size_t i = 0; i < b.images.size(); ++i) {
+      Stmt s(db_,
+             "INSERT INTO bulletin_images (bulletin_id, position, media_sha256) "
+             "VALUES (?1, ?2, ?3)");
+      s.bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, b.images[i]);
+      NGUON_TRY(s.run());
+    }
+    return {};
+  }
+
+  // Fills target_units and images of every bulletin in `rows`.
+  Status load_bulletin_lists(std::vector<Bulletin>& rows) {
+    NGUON_TRY(load_list(rows, "SELECT bulletin_id, unit_code FROM bulletin_targets",
+                        &Bulletin::target_units));
+    return load_list(rows, "SELECT bulletin_id, media_sha256 FROM bulletin_images",
+                     &Bulletin::images);
+  }
+
+  // `select` yields (bulletin_id, text); appends each text to the list `member` of its bulletin
+  // in position order.
+  Status load_list(std::vector<Bulletin>& rows, const char* select,
+                   std::vector<std::string> Bulletin::*member) {
+    std::unordered_map<std::int64_t, Bulletin*> by_id;
+    for (Bulletin& b : rows) by_id.emplace(b.id, &b);
+    for (size_t start = 0; start < rows.size(); start += kIdChunk) {
+      const size_t n = std::min(kIdChunk, rows.size() - start);
+      Stmt s(db_, std::string(select) + " WHERE bulletin_id IN (" + placeholders(1, n) +
+                      ") ORDER BY bulletin_id, position");
+      for (size_t i = 0; i < n; ++i) s.bind(static_cast<int>(i + 1), rows[start + i].id);
+      for (;;) {
+        auto row = s.step();
+        if (!row) return row.error();
+        if (!row.value()) break;
+        auto it = by_id.find(s.integer(0));
+        if (it != by_id.end()) (it->second->*member).push_back(s.text(1));
+      }
+    }
+    return {};
+  }
+
   template <typename T, typename F>
   static Result<std::vector<T>> collect(Stmt& s, F read) {
     std::vector<T> out;
@@ -549,6 +918,81 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql"},
+      // Bulletins. Optional references (approved_by, a notification's bulletin) are NULL when
+      // absent, read back as 0. Enum columns hold core/bulletins.h names. Targets keep the
+      // target unit's path so the library's scope tests are prefix comparisons.
+      {2, R"sql(
+CREATE TABLE bulletins (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_unit TEXT NOT NULL REFERENCES units(code),
+  owner_path TEXT NOT NULL,
+  title TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  body TEXT NOT NULL,
+  category TEXT NOT NULL,
+  priority TEXT NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  language TEXT NOT NULL,
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  pen_name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'returned',
+                                         'published', 'archived')),
+  revision INTEGER NOT NULL,
+  return_reason TEXT NOT NULL,
+  approved_by INTEGER REFERENCES users(id),
+  submitted_at INTEGER NOT NULL,
+  approved_at INTEGER NOT NULL,
+  published_at INTEGER NOT NULL,
+  audio_sha256 TEXT NOT NULL,
+  audio_seconds REAL NOT NULL,
+  audio_origin TEXT NOT NULL,
+  audio_voice TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX bulletins_owner_path ON bulletins(owner_path);
+CREATE INDEX bulletins_status ON bulletins(status, owner_path);
+CREATE TABLE bulletin_targets (
+  bulletin_id INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  unit_path TEXT NOT NULL,
+  PRIMARY KEY (bulletin_id, unit_code)
+);
+CREATE TABLE bulletin_images (
+  bulletin_id INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  media_sha256 TEXT NOT NULL,
+  PRIMARY KEY (bulletin_id, position)
+);
+CREATE TABLE bulletin_revisions (
+  bulletin_id INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  revision INTEGER NOT NULL,
+  snapshot TEXT NOT NULL,
+  approved_by INTEGER REFERENCES users(id),
+  approved_at INTEGER NOT NULL,
+  PRIMARY KEY (bulletin_id, revision)
+);
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  bulletin_id INTEGER REFERENCES bulletins(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  read INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_user ON notifications(user_id, id);
+CREATE TABLE unit_settings (
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (unit_code, key)
+);
 )sql"},
   };
   return kMigrations;

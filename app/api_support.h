@@ -1,0 +1,178 @@
+// Helpers shared by the API's route files (app/api.cpp, app/api_bulletins.cpp): responses,
+// errors, the per-request context. Not a public interface.
+#pragma once
+
+#include <sodium.h>
+
+#include <boost/json.hpp>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/http/message.h"
+#include "app/api.h"
+#include "app/log.h"
+#include "core/accounts.h"
+#include "core/bulletin_audio.h"
+#include "core/bulletins.h"
+#include "core/unit_service.h"
+
+namespace nguon::app::api {
+namespace json = boost::json;
+using http::HttpRequest;
+using http::HttpResponse;
+
+inline constexpr std::string_view kSessionCookie = "nguon_session";
+
+struct Auth {
+  access::Principal principal;
+  std::string csrf_token;
+};
+
+inline std::string iso8601(UnixTime t) {
+  std::time_t tt = t;
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+inline int status_for(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kInvalid:
+      if (e.code == "unsupported_media_type") return 415;
+      if (e.code == "invalid_json" || e.code == "invalid_utf8" || e.code == "unknown_field" ||
+          e.code == "not_an_object" || e.code == "invalid_query" || e.code == "invalid_path") {
+        return 400;
+      }
+      return 422;
+    case ErrorKind::kUnauthenticated:
+      return 401;
+    case ErrorKind::kForbidden:
+      return 403;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kTooLarge:
+      return 413;
+    case ErrorKind::kThrottled:
+      return 429;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+inline HttpResponse json_response(int status, const json::value& v) {
+  HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(v);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+inline HttpResponse error_response(const Error& e) {
+  json::object err{{"code", e.code}, {"message", e.message}};
+  HttpResponse r = json_response(status_for(e), json::object{{"error", std::move(err)}});
+  if (e.kind == ErrorKind::kInternal) {
+    log::error("internal error", {{"message", e.message}});
+    r.body = R"({"error":{"code":"internal","message":"internal error"}})";
+  }
+  return r;
+}
+
+inline HttpResponse no_content() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+inline HttpResponse method_not_allowed(std::string allow) {
+  HttpResponse r = error_response(
+      {ErrorKind::kInvalid, "method_not_allowed", "method not allowed; use " + allow});
+  r.status = 405;
+  r.headers.emplace_back("Allow", std::move(allow));
+  return r;
+}
+
+template <typename T>
+HttpResponse result_or_error(const Result<T>& r, int status,
+                             const std::function<json::value(const T&)>& render) {
+  if (!r) return error_response(r.error());
+  return json_response(status, render(r.value()));
+}
+
+inline bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+inline std::optional<std::string> cookie_value(const HttpRequest& req, std::string_view name) {
+  for (const auto& [k, v] : req.headers) {
+    if (k != "cookie") continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      const size_t semi = rest.find(';');
+      std::string_view part = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      const size_t eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+        return std::string(part.substr(eq + 1));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+inline std::string session_cookie(const std::string& value, std::int64_t max_age, bool secure) {
+  return std::string(kSessionCookie) + "=" + value +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age) +
+         (secure ? "; Secure" : "");
+}
+
+// Per-request state: the parsed target, the caller and the services.
+struct Ctx {
+  const HttpRequest& req;
+  std::vector<std::string> segs;  // decoded path segments after /api/v1/
+  std::map<std::string, std::string> query;
+  std::optional<Auth> auth;
+  AccountService& accounts;
+  UnitService& units;
+  BulletinService& bulletins;
+  BulletinAudioService* audio;  // null when no speech/audio stack is configured
+  ReadCache& cache;
+  ApiDeps& deps;
+  RateLimiter& limiter;
+  const std::string& scope_root;
+
+  RequestOrigin origin() const {
+    return {auth ? auth->principal.username : std::string("anonymous"), req.remote_ip};
+  }
+  const access::Principal& who() const { return auth->principal; }
+};
+
+inline std::optional<std::int64_t> parse_id(const std::string& s) {
+  if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    return std::nullopt;
+  return std::stoll(s);
+}
+
+// "2026-11-26T09:00:00Z", "2026-11-26T16:00:00+07:00" or "2026-11-26T16:00+07:00" → Unix
+// time; nullopt when malformed or without a zone.
+std::optional<UnixTime> parse_iso8601(std::string_view s);
+
+// Routes under /api/v1/ owned by app/api_bulletins.cpp (bulletins, library, media,
+// notifications, unit settings); nullopt when the path is not theirs.
+std::optional<HttpResponse> bulletin_routes(Ctx& c);
+// Serves a stored media file with ETag and Range support.
+HttpResponse serve_media(Ctx& c, const std::string& sha256);
+
+}  // namespace nguon::app::api
