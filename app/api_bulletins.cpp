@@ -16,8 +16,6 @@ const std::vector<std::string_view> kBulletinFields = {
     "title",    "summary", "body",       "category",    "priority",   "language",
     "pen_name", "source",  "valid_from", "valid_until", "owner_unit", "target_units"};
 
-std::string iso_or_empty(UnixTime t) { return t == 0 ? std::string() : iso8601(t); }
-
 json::value bulletin_json(const Bulletin& b) {
   json::array targets;
   for (const auto& t : b.target_units) targets.push_back(json::string(t));
@@ -291,10 +289,12 @@ HttpResponse bulletin_routes_by_id(Ctx& c, std::int64_t id) {
           json::array items;
           for (const auto& r : list) {
             json::error_code ec;
-            items.push_back(json::object{{"revision", r.revision},
-                                         {"approved_by", r.approved_by},
-                                         {"approved_at", iso_or_empty(r.approved_at)},
-                                         {"content", json::parse(r.snapshot, ec)}});
+            items.push_back(json::object{
+                {"revision", r.revision},
+                {"approved_by", r.approved_by},
+                {"approved_at",
+                 r.approved_at == 0 ? json::value(nullptr) : json::value(iso8601(r.approved_at))},
+                {"content", json::parse(r.snapshot, ec)}});
           }
           return json::value(json::object{{"items", std::move(items)}});
         });
@@ -346,14 +346,30 @@ HttpResponse notifications(Ctx& c) {
   return error_response(not_found("no such API endpoint"));
 }
 
+// {"four_eyes": bool (inherited), "intro_media": id|null, "outro_media": id|null (set on this
+// unit itself)}.
+HttpResponse settings_json(Ctx& c, const std::string& code) {
+  auto four_eyes = c.bulletins.four_eyes(code);
+  if (!four_eyes) return error_response(four_eyes.error());
+  json::object out{{"four_eyes", four_eyes.value()}};
+  Status s = c.deps.store.read([&](Tx& tx) -> Status {
+    for (const char* key : {"intro_media", "outro_media"}) {
+      auto v = tx.unit_setting(code, key);
+      if (!v) return v.error();
+      out[key] = v.value() ? json::value(*v.value()) : json::value(nullptr);
+    }
+    return {};
+  });
+  if (!s) return error_response(s.error());
+  return json_response(200, out);
+}
+
 HttpResponse unit_settings(Ctx& c, const std::string& code) {
   if (c.req.method == "GET") {
     // Readable by anyone who may read the unit.
     auto unit = c.units.get(c.who(), code);
     if (!unit) return error_response(unit.error());
-    return result_or_error<bool>(c.bulletins.four_eyes(code), 200, [](const bool& on) {
-      return json::value(json::object{{"four_eyes", on}});
-    });
+    return settings_json(c, code);
   }
   if (c.req.method != "PATCH") return method_not_allowed("GET, PATCH");
   auto body = parse_object(c.req.body, {"four_eyes"});
@@ -364,9 +380,7 @@ HttpResponse unit_settings(Ctx& c, const std::string& code) {
     Status st = c.bulletins.set_four_eyes(c.who(), code, *on.value(), c.origin());
     if (!st) return error_response(st.error());
   }
-  return result_or_error<bool>(c.bulletins.four_eyes(code), 200, [](const bool& v) {
-    return json::value(json::object{{"four_eyes", v}});
-  });
+  return settings_json(c, code);
 }
 
 HttpResponse signature_tune(Ctx& c, const std::string& code, const std::string& which) {

@@ -46,8 +46,7 @@ Result<Bulletin> BulletinAudioService::synthesize(const access::Principal& p, st
   if (!text) return text.error();
   auto speech = synthesizer_.synthesize(text.value(), voice);
   if (!speech) return speech.error();
-  return store_audio(p, id, std::move(speech.value()), "tts",
-                     std::string(voice_name(voice.variant)), origin);
+  return store_audio(p, id, speech.value(), "tts", std::string(voice_name(voice.variant)), origin);
 }
 
 Result<Bulletin> BulletinAudioService::upload(const access::Principal& p, std::int64_t id,
@@ -57,7 +56,7 @@ Result<Bulletin> BulletinAudioService::upload(const access::Principal& p, std::i
   if (!b) return b.error();
   auto pcm = pipeline_.decode(bytes);
   if (!pcm) return pcm.error();
-  return store_audio(p, id, std::move(pcm.value()), "upload", "", origin);
+  return store_audio(p, id, pcm.value(), "upload", "", origin);
 }
 
 Result<std::pair<PcmAudio, PcmAudio>> BulletinAudioService::signature_tunes(
@@ -100,7 +99,7 @@ Result<std::pair<PcmAudio, PcmAudio>> BulletinAudioService::signature_tunes(
 }
 
 Result<Bulletin> BulletinAudioService::store_audio(const access::Principal& p, std::int64_t id,
-                                                   PcmAudio speech, std::string origin_kind,
+                                                   const PcmAudio& speech, std::string origin_kind,
                                                    std::string voice, const RequestOrigin& origin) {
   auto b = bulletins_.get(p, id);
   if (!b) return b.error();

@@ -45,7 +45,7 @@ class BulletinAudioService {
   static std::string_view voice_name(VoiceVariant v);  // "north", "central", "south"
 
  private:
-  Result<Bulletin> store_audio(const access::Principal& p, std::int64_t id, PcmAudio speech,
+  Result<Bulletin> store_audio(const access::Principal& p, std::int64_t id, const PcmAudio& speech,
                                std::string origin_kind, std::string voice,
                                const RequestOrigin& origin);
   // The owner unit's intro/outro tunes (nearest ancestor that has one), decoded.

@@ -112,9 +112,7 @@ Result<std::string> clean_text(std::string_view field, std::string_view s, size_
     if (c == '\r') {
       if (i + 1 < s.size() && s[i + 1] == '\n') continue;
       out.push_back('\n');
-    } else if (c < 0x20 && c != '\n' && c != '\t') {
-      return invalid("invalid_field", f + ": control characters are not allowed");
-    } else if (c == 0x7f) {
+    } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
       return invalid("invalid_field", f + ": control characters are not allowed");
     } else {
       out.push_back(static_cast<char>(c));
@@ -320,6 +318,7 @@ Result<Bulletin> BulletinService::update(const access::Principal& p, std::int64_
           b.approved_by = 0;
           b.approved_at = 0;
         }
+        const Bulletin before = b;
         Editor e{b};
         if (patch.title) NGUON_TRY(e.title(*patch.title));
         if (patch.summary) NGUON_TRY(e.summary(*patch.summary));
@@ -338,7 +337,9 @@ Result<Bulletin> BulletinService::update(const access::Principal& p, std::int64_
           if (!targets) return targets.error();
           b.target_units = std::move(targets.value());
         }
-        if (patch.body || patch.title) b.audio = {};  // the old audio no longer matches the text
+        if (b.title != before.title || b.summary != before.summary || b.body != before.body) {
+          b.audio = {};  // the old audio no longer matches the text
+        }
         b.fold = fold_of(b);
         return {};
       });
@@ -563,10 +564,11 @@ Result<std::vector<Bulletin>> BulletinService::library(const access::Principal& 
 
 Result<std::vector<BulletinRevision>> BulletinService::revisions(const access::Principal& p,
                                                                  std::int64_t id) {
+  // Whoever may read the bulletin (including readers of the library below) sees its history.
+  auto readable = get(p, id);
+  if (!readable) return readable.error();
   std::vector<BulletinRevision> out;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
-    auto b = load_managed(tx, p, id);
-    if (!b) return b.error();
     auto rows = tx.list_revisions(id);
     if (!rows) return rows.error();
     out = std::move(rows.value());

@@ -666,7 +666,8 @@ class Paragraph {
         return std::string_view("1900").starts_with(d) || std::string_view("1800").starts_with(d)
                    ? 0
                    : -1;
-      return d.substr(0, 4) == "1900" || d.substr(0, 4) == "1800" ? 8 : -1;  // or 10: see below
+      // Hotlines have 8 or 10 digits; phone() also accepts 10.
+      return d.substr(0, 4) == "1900" || d.substr(0, 4) == "1800" ? 8 : -1;
     }
     return -1;
   }
@@ -1230,7 +1231,7 @@ Result<AbbreviationDictionary> AbbreviationDictionary::parse(std::string_view ts
   return dict;
 }
 
-void AbbreviationDictionary::add(std::string abbreviation, std::string expansion) {
+void AbbreviationDictionary::add(std::string_view abbreviation, std::string_view expansion) {
   std::string key = text::to_nfc(drop_invalid(abbreviation));
   if (key.empty()) return;
   max_key_bytes_ = std::max(max_key_bytes_, key.size());

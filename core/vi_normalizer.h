@@ -27,7 +27,7 @@ class AbbreviationDictionary {
   static Result<AbbreviationDictionary> parse(std::string_view tsv);
 
   // Adds or replaces an entry (invalid UTF-8 bytes are dropped; empty keys are ignored).
-  void add(std::string abbreviation, std::string expansion);
+  void add(std::string_view abbreviation, std::string_view expansion);
   // Exact, case-sensitive match; null when absent. The pointer is valid until the next add().
   const std::string* find(std::string_view token) const;
   size_t size() const { return entries_.size(); }

@@ -54,7 +54,7 @@ browser_tests() {
 
 asan_unit() {
   cmake --preset asan-ubsan >/dev/null &&
-    cmake --build build/asan-ubsan -j "$jobs" --target unit_tests &&
+    cmake --build build/asan-ubsan -j "$jobs" --target unit_tests normalizer_tests audio_tests tts_tests &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build/asan-ubsan --output-on-failure -L unit
 }

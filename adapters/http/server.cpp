@@ -98,16 +98,26 @@ struct HttpServer::Impl {
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
-      parser.body_limit(options.body_limit);
+      // Beast checks Content-Length against the limit while parsing the header, before the
+      // target is known: start with the larger limit, then narrow it for non-upload targets.
+      const std::size_t largest = std::max(options.body_limit, options.upload_body_limit);
+      parser.body_limit(largest);
       conn->stream.expires_after(options.request_timeout);
       co_await bhttp::async_read_header(conn->stream, buffer, parser,
                                         asio::redirect_error(asio::use_awaitable, ec));
+      std::size_t limit = options.body_limit;
       if (!ec) {
         if (options.is_upload && options.is_upload(parser.get().target())) {
-          parser.body_limit(options.upload_body_limit);
+          limit = options.upload_body_limit;
         }
-        co_await bhttp::async_read(conn->stream, buffer, parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        const auto declared = parser.content_length();
+        if (declared && *declared > limit) {
+          ec = bhttp::error::body_limit;
+        } else {
+          parser.body_limit(limit);  // also bounds chunked bodies
+          co_await bhttp::async_read(conn->stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        }
       }
       conn->busy = true;
       const auto started = std::chrono::steady_clock::now();
@@ -121,7 +131,7 @@ struct HttpServer::Impl {
       }
       if (ec == bhttp::error::body_limit) {
         respond_error(response, 413, "body_too_large",
-                      "request body exceeds " + std::to_string(options.body_limit) + " bytes");
+                      "request body exceeds " + std::to_string(limit) + " bytes");
       } else if (ec == bhttp::error::header_limit) {
         respond_error(response, 431, "headers_too_large", "request headers are too large");
       } else if (ec) {
