@@ -104,7 +104,7 @@ session=$(tr -d '\r' <<< "$login_headers" | sed -n 's/^[Ss]et-[Cc]ookie: *nguon_
 [[ -n $session ]] || die "login failed: $login_headers"
 cookie="Cookie: nguon_session=$session"
 
-nguon_path=/api/v1/units/38/children
+nguon_path=${ENDPOINT:-/api/v1/units/38/children}
 nguon_url=http://127.0.0.1:$nguon_port$nguon_path
 hello_url=http://127.0.0.1:$hello_port/
 status=$(curl -sS -o "$work/children.json" -w '%{http_code}' -H "$cookie" "$nguon_url")
