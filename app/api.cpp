@@ -585,7 +585,7 @@ bool is_upload_target(std::string_view target) {
   auto ends_with = [&](std::string_view suffix) {
     return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
   };
-  return path.rfind("/api/v1/bulletins/", 0) == 0 ? ends_with("/audio")
+  return path.rfind("/api/v1/bulletins/", 0) == 0 ? ends_with("/audio") || ends_with("/images")
          : path.rfind("/api/v1/units/", 0) == 0
              ? ends_with("/signature-tune/intro") || ends_with("/signature-tune/outro")
              : false;
@@ -614,7 +614,7 @@ Api::Api(ApiDeps deps)
                                             : deps_.config.deployment.scope) {
   if (deps_.synthesizer != nullptr && deps_.pipeline != nullptr && deps_.media != nullptr &&
       deps_.dictionary != nullptr) {
-    audio_ = std::make_unique<BulletinAudioService>(deps_.store, deps_.clock, deps_.crypto,
+    audio_ = std::make_unique<BulletinMediaService>(deps_.store, deps_.clock, deps_.crypto,
                                                     bulletins_, *deps_.synthesizer, *deps_.pipeline,
                                                     *deps_.media, *deps_.dictionary);
   }
@@ -699,9 +699,11 @@ HttpResponse Api::route(Call& call) {
     auto type = c.req.header("content-type");
     const bool has_body = !c.req.body.empty();
     if (has_body && is_upload_target(path)) {
-      if (!type || (type->substr(0, 6) != "audio/" && *type != "application/octet-stream")) {
-        return error_response({ErrorKind::kInvalid, "unsupported_media_type",
-                               "send audio as audio/* or application/octet-stream"});
+      if (!type || (type->substr(0, 6) != "audio/" && type->substr(0, 6) != "image/" &&
+                    *type != "application/octet-stream")) {
+        return error_response(
+            {ErrorKind::kInvalid, "unsupported_media_type",
+             "send audio or images as audio/*, image/* or application/octet-stream"});
       }
     } else if (has_body && (!type || type->substr(0, 16) != "application/json")) {
       return error_response(

@@ -17,7 +17,7 @@
 #include "app/metrics.h"
 #include "app/static_files.h"
 #include "core/accounts.h"
-#include "core/bulletin_audio.h"
+#include "core/bulletin_media.h"
 #include "core/bulletins.h"
 #include "core/ports.h"
 #include "core/speech.h"
@@ -96,7 +96,7 @@ class Api {
   AccountService accounts_;
   UnitService units_;
   BulletinService bulletins_;
-  std::unique_ptr<BulletinAudioService> audio_;
+  std::unique_ptr<BulletinMediaService> audio_;
   StaticFiles static_files_;
   RateLimiter login_limiter_;
   ReadCache read_cache_;

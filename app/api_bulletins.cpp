@@ -7,6 +7,7 @@
 
 #include "app/api_support.h"
 #include "app/json_body.h"
+#include "core/images.h"
 #include "core/text.h"
 
 namespace nguon::app::api {
@@ -31,7 +32,12 @@ json::value bulletin_json(const Bulletin& b) {
     if (t == 0) return nullptr;
     return json::string(iso8601(t));
   };
+  json::array images;
+  for (const auto& m : b.images) {
+    images.push_back(json::object{{"media_id", m}, {"url", "/api/v1/media/" + m}});
+  }
   return json::object{{"id", b.id},
+                      {"images", std::move(images)},
                       {"owner_unit", b.owner_unit},
                       {"target_units", std::move(targets)},
                       {"title", b.title},
@@ -262,6 +268,24 @@ HttpResponse bulletin_audio(Ctx& c, std::int64_t id, const std::vector<std::stri
   return error_response(not_found("no such API endpoint"));
 }
 
+// POST /bulletins/{id}/images (raw PNG/JPEG/WebP body) and DELETE /bulletins/{id}/images/{media}.
+HttpResponse bulletin_images(Ctx& c, std::int64_t id, const std::vector<std::string>& s) {
+  if (c.audio == nullptr) return error_response(audio_unavailable());
+  if (s.size() == 3) {
+    if (c.req.method != "POST") return method_not_allowed("POST");
+    if (c.req.body.empty())
+      return error_response(invalid("not_image", "the request body is empty"));
+    return result_or_error<Bulletin>(c.audio->attach_image(c.who(), id, c.req.body, c.origin()),
+                                     201, bulletin_json);
+  }
+  if (s.size() == 4) {
+    if (c.req.method != "DELETE") return method_not_allowed("DELETE");
+    return result_or_error<Bulletin>(c.audio->remove_image(c.who(), id, s[3], c.origin()), 200,
+                                     bulletin_json);
+  }
+  return error_response(not_found("no such API endpoint"));
+}
+
 HttpResponse bulletin_routes_by_id(Ctx& c, std::int64_t id) {
   const auto& s = c.segs;
   const std::string& m = c.req.method;
@@ -281,6 +305,7 @@ HttpResponse bulletin_routes_by_id(Ctx& c, std::int64_t id) {
   }
   const std::string& action = s[2];
   if (action == "audio") return bulletin_audio(c, id, s);
+  if (action == "images") return bulletin_images(c, id, s);
   if (s.size() != 3) return error_response(not_found("no such API endpoint"));
   if (action == "revisions") {
     if (m != "GET") return method_not_allowed("GET");
@@ -318,7 +343,8 @@ HttpResponse notifications(Ctx& c) {
   const auto& s = c.segs;
   if (s.size() == 1) {
     if (c.req.method != "GET") return method_not_allowed("GET");
-    const bool unread = c.query.count("unread") != 0 && c.query["unread"] != "0";
+    const auto u = c.query.find("unread");
+    const bool unread = u != c.query.end() && u->second != "0" && u->second != "false";
     return result_or_error<std::vector<Notification>>(
         c.bulletins.notifications(c.who(), unread), 200, [](const std::vector<Notification>& list) {
           json::array items;
@@ -376,10 +402,9 @@ HttpResponse unit_settings(Ctx& c, const std::string& code) {
   if (!body) return error_response(body.error());
   auto on = Fields(body.value()).optional_bool("four_eyes");
   if (!on) return error_response(on.error());
-  if (on.value()) {
-    Status st = c.bulletins.set_four_eyes(c.who(), code, *on.value(), c.origin());
-    if (!st) return error_response(st.error());
-  }
+  if (!on.value()) return error_response(invalid("missing_field", "four_eyes: is required"));
+  Status st = c.bulletins.set_four_eyes(c.who(), code, *on.value(), c.origin());
+  if (!st) return error_response(st.error());
   return settings_json(c, code);
 }
 
@@ -451,6 +476,24 @@ std::optional<UnixTime> parse_iso8601(std::string_view s) {
   return static_cast<UnixTime>(t) - offset;
 }
 
+namespace {
+
+// If-None-Match: "*", or a comma-separated list of (possibly weak, W/"…") entity tags.
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+    if (item == "*" || item == etag) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 HttpResponse serve_media(Ctx& c, const std::string& sha256) {
   if (c.req.method != "GET" && c.req.method != "HEAD") return method_not_allowed("GET, HEAD");
   if (c.deps.media == nullptr) return error_response(audio_unavailable());
@@ -458,12 +501,19 @@ HttpResponse serve_media(Ctx& c, const std::string& sha256) {
   if (!path) return error_response(path.error());
   const std::string etag = "\"" + sha256 + "\"";
   HttpResponse r;
-  r.content_type = "audio/ogg";
+  {
+    std::ifstream head_in(path.value(), std::ios::binary);
+    std::string head(16, '\0');
+    head_in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(head_in.gcount()));
+    r.content_type = images::sniff_media_type(head);
+  }
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Accept-Ranges", "bytes");
   // Content-addressed: the bytes behind an id never change.
   r.headers.emplace_back("Cache-Control", "private, max-age=31536000, immutable");
-  if (auto inm = c.req.header("if-none-match"); inm && (*inm == etag || *inm == "*")) {
+  if (auto inm = c.req.header("if-none-match"); inm && etag_matches(*inm, etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
@@ -476,6 +526,7 @@ HttpResponse serve_media(Ctx& c, const std::string& sha256) {
   auto range = c.req.header("range");
   // If-Range with a different validator means "send it all".
   if (auto ir = c.req.header("if-range"); ir && *ir != etag) range.reset();
+  bool partial = false;
   if (range) {
     const std::string_view v = *range;
     const size_t dash = v.find('-');
@@ -497,13 +548,20 @@ HttpResponse serve_media(Ctx& c, const std::string& sha256) {
         ok = false;
       }
     }
-    if (!ok || first >= size) {
+    if (!ok) {
+      first = 0;  // a Range header we do not understand is ignored (RFC 9110 §14.2)
+      last = size - 1;
+    } else if (first >= size) {
       HttpResponse bad = error_response(
           {ErrorKind::kInvalid, "range_not_satisfiable", "the requested range is not satisfiable"});
       bad.status = 416;
       bad.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
       return bad;
+    } else {
+      partial = true;
     }
+  }
+  if (partial) {
     r.status = 206;
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" +
                                                 std::to_string(last) + "/" + std::to_string(size));

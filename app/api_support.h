@@ -16,7 +16,7 @@
 #include "app/api.h"
 #include "app/log.h"
 #include "core/accounts.h"
-#include "core/bulletin_audio.h"
+#include "core/bulletin_media.h"
 #include "core/bulletins.h"
 #include "core/unit_service.h"
 
@@ -147,7 +147,7 @@ struct Ctx {
   AccountService& accounts;
   UnitService& units;
   BulletinService& bulletins;
-  BulletinAudioService* audio;  // null when no speech/audio stack is configured
+  BulletinMediaService* audio;  // null when no speech/audio stack is configured
   ReadCache& cache;
   ApiDeps& deps;
   RateLimiter& limiter;

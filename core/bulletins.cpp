@@ -131,6 +131,17 @@ Result<std::string> clean_text(std::string_view field, std::string_view s, size_
 
 Error bulletin_not_found() { return not_found("no such bulletin"); }
 
+// A step's way to say "nothing to change": transition() then writes and audits nothing.
+constexpr std::string_view kUnchanged = "unchanged";
+Error unchanged() { return {ErrorKind::kConflict, std::string(kUnchanged), "nothing changed"}; }
+
+bool same_content(const Bulletin& a, const Bulletin& b) {
+  return a.title == b.title && a.summary == b.summary && a.body == b.body &&
+         a.category == b.category && a.priority == b.priority && a.language == b.language &&
+         a.pen_name == b.pen_name && a.source == b.source && a.valid_from == b.valid_from &&
+         a.valid_until == b.valid_until && a.target_units == b.target_units;
+}
+
 Error wrong_state(const Bulletin& b, std::string_view action) {
   return conflict("invalid_transition", "cannot " + std::string(action) + " a bulletin that is " +
                                             std::string(bulletins::status_name(b.status)));
@@ -232,6 +243,9 @@ std::string bulletin_snapshot(const Bulletin& b) {
     targets += (i ? "," : "") + json_quote(b.target_units[i]);
   }
   targets += "]";
+  std::string images = "[";
+  for (size_t i = 0; i < b.images.size(); ++i) images += (i ? "," : "") + json_quote(b.images[i]);
+  images += "]";
   return "{\"id\":" + std::to_string(b.id) + ",\"revision\":" + std::to_string(b.revision) +
          ",\"status\":" + json_quote(bulletins::status_name(b.status)) +
          ",\"title\":" + json_quote(b.title) + ",\"summary\":" + json_quote(b.summary) +
@@ -241,7 +255,7 @@ std::string bulletin_snapshot(const Bulletin& b) {
          ",\"source\":" + json_quote(b.source) + ",\"owner_unit\":" + json_quote(b.owner_unit) +
          ",\"target_units\":" + targets + ",\"valid_from\":" + std::to_string(b.valid_from) +
          ",\"valid_until\":" + std::to_string(b.valid_until) +
-         ",\"audio\":" + json_quote(b.audio.sha256) + "}";
+         ",\"audio\":" + json_quote(b.audio.sha256) + ",\"images\":" + images + "}";
 }
 
 Result<Bulletin> BulletinService::create(const access::Principal& p, BulletinDraft d,
@@ -309,15 +323,6 @@ Result<Bulletin> BulletinService::update(const access::Principal& p, std::int64_
         if (b.status == BulletinStatus::kSubmitted || b.status == BulletinStatus::kArchived) {
           return wrong_state(b, "edit");
         }
-        if (b.status == BulletinStatus::kApproved || b.status == BulletinStatus::kPublished) {
-          // Keep the approved text, then start the next revision.
-          NGUON_TRY(tx.insert_revision(
-              {b.id, b.revision, bulletin_snapshot(b), b.approved_by, b.approved_at}));
-          b.revision += 1;
-          b.status = BulletinStatus::kDraft;
-          b.approved_by = 0;
-          b.approved_at = 0;
-        }
         const Bulletin before = b;
         Editor e{b};
         if (patch.title) NGUON_TRY(e.title(*patch.title));
@@ -336,6 +341,16 @@ Result<Bulletin> BulletinService::update(const access::Principal& p, std::int64_
           auto targets = check_targets(tx, owner, *patch.target_units);
           if (!targets) return targets.error();
           b.target_units = std::move(targets.value());
+        }
+        if (same_content(before, b)) return unchanged();  // no revision, no write, no audit
+        if (b.status == BulletinStatus::kApproved || b.status == BulletinStatus::kPublished) {
+          // Keep the approved text, then start the next revision.
+          NGUON_TRY(tx.insert_revision({before.id, before.revision, bulletin_snapshot(before),
+                                        before.approved_by, before.approved_at}));
+          b.revision += 1;
+          b.status = BulletinStatus::kDraft;
+          b.approved_by = 0;
+          b.approved_at = 0;
         }
         if (b.title != before.title || b.summary != before.summary || b.body != before.body) {
           b.audio = {};  // the old audio no longer matches the text
@@ -356,7 +371,13 @@ Result<Bulletin> BulletinService::transition(
     auto owner = tx.find_unit(b->owner_unit);
     if (!owner) return owner.error();
     const std::string before = bulletin_snapshot(b.value());
-    NGUON_TRY(step(tx, b.value(), *owner.value()));
+    const Bulletin original = b.value();
+    Status stepped = step(tx, b.value(), *owner.value());
+    if (!stepped && stepped.error().code == kUnchanged) {
+      out = original;
+      return {};
+    }
+    if (!stepped) return stepped.error();
     b->updated_at = clock_.now();
     NGUON_TRY(tx.update_bulletin(b.value()));
     NGUON_TRY(audit::append(
@@ -479,6 +500,38 @@ Result<Bulletin> BulletinService::set_audio(const access::Principal& p, std::int
           return wrong_state(b, "change the audio of");
         }
         b.audio = std::move(audio);
+        return {};
+      });
+}
+
+Status BulletinService::check_media_editable(const access::Principal& p, std::int64_t id) {
+  return store_.read([&](Tx& tx) -> Status {
+    auto b = load_managed(tx, p, id);
+    if (!b) return b.error();
+    auto owner = tx.find_unit(b->owner_unit);
+    if (!owner) return owner.error();
+    if (!owner.value() || !access::has_role(p, Role::kEditor, owner.value()->path)) {
+      return forbidden("you are not an editor of this bulletin's unit");
+    }
+    if (b->status != BulletinStatus::kDraft && b->status != BulletinStatus::kReturned) {
+      return wrong_state(b.value(), "change the media of");
+    }
+    return {};
+  });
+}
+
+Result<Bulletin> BulletinService::set_images(const access::Principal& p, std::int64_t id,
+                                             std::vector<std::string> images,
+                                             const RequestOrigin& origin) {
+  return transition(
+      p, id, "bulletin.set_images", origin, [&](Tx&, Bulletin& b, const Unit& owner) -> Status {
+        if (!access::has_role(p, Role::kEditor, owner.path)) {
+          return forbidden("you are not an editor of " + owner.name);
+        }
+        if (b.status != BulletinStatus::kDraft && b.status != BulletinStatus::kReturned) {
+          return wrong_state(b, "change the images of");
+        }
+        b.images = std::move(images);
         return {};
       });
 }

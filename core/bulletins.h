@@ -91,6 +91,13 @@ class BulletinService {
   Result<Bulletin> set_audio(const access::Principal& p, std::int64_t id, BulletinAudio audio,
                              const RequestOrigin& origin);
 
+  // Whether `p` may change the bulletin's audio or images now (editor over the owner unit, and
+  // the bulletin in draft or returned): checked before any expensive synthesis or decoding.
+  Status check_media_editable(const access::Principal& p, std::int64_t id);
+  // Replaces the bulletin's image list (media ids); editor, in draft or returned only.
+  Result<Bulletin> set_images(const access::Principal& p, std::int64_t id,
+                              std::vector<std::string> images, const RequestOrigin& origin);
+
   // A bulletin the caller may read: owned inside their scope, or published from above for them.
   Result<Bulletin> get(const access::Principal& p, std::int64_t id);
   // Bulletins owned inside the caller's scope (what they manage).

@@ -9,7 +9,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libsodium-dev libtomlplusplus-dev libutf8proc-dev libspdlog-dev libfmt-dev libcli11-dev
-  libespeak-ng-dev espeak-ng-data libsndfile1-dev libebur128-dev libopusenc-dev libopusfile-dev
+  libespeak-ng-dev espeak-ng-data libsndfile1-dev libmpg123-dev libebur128-dev libopusenc-dev
+  libopusfile-dev
   espeak-ng opus-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy

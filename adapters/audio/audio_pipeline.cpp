@@ -1,6 +1,7 @@
 #include "adapters/audio/audio_pipeline.h"
 
 #include <ebur128.h>
+#include <mpg123.h>
 #include <opusenc.h>
 #include <opusfile.h>
 #include <sndfile.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <numbers>
@@ -21,7 +23,7 @@ namespace {
 
 constexpr std::size_t kReadChunkFrames = 4096;
 // encode_broadcast: one encode, plus at most two after lowering the gain for codec overshoot.
-constexpr int kMaxEncodePasses = 3;
+constexpr int kMaxEncodePasses = 4;
 // Upper bound on what decode() reserves up front from a header's claim; beyond this the vector
 // grows with the samples actually decoded, so a lying header cannot make us allocate.
 constexpr std::size_t kMaxReserveSamples = std::size_t{1} << 22;
@@ -224,7 +226,7 @@ bool subformat_allowed(Family family, int format) {
     case Family::kOgg:
       return major == SF_FORMAT_OGG && (sub == SF_FORMAT_VORBIS || sub == SF_FORMAT_OPUS);
     case Family::kMpeg:
-      return major == SF_FORMAT_MPEG;
+      return false;  // decoded with libmpg123 directly (decode_mpeg), never through libsndfile
   }
   return false;
 }
@@ -420,6 +422,145 @@ struct OpusFileDeleter {
 };
 
 // ---------------------------------------------------------------------------------------------
+// MPEG audio (MP3) through libmpg123 directly. libsndfile wraps the same library but caps
+// reading at its own length estimate, which for a VBR file without a Xing/Info frame is the
+// first frame's bitrate times the file size: it silently dropped 73% of such a test file.
+
+// Whether the first MPEG frame (after any ID3v2 tags) is a Xing/Info or VBRI frame, i.e.
+// whether the stream states its own length. Those tags sit at fixed offsets after the
+// 4-byte header: 13/21/36 for Xing/Info (after the side information), 36 for VBRI.
+bool mpeg_states_its_length(std::string_view b) {
+  std::size_t pos = 0;
+  while (has_at(b, pos, "ID3") && b.size() - pos >= 10) {
+    const std::size_t size = (std::size_t{byte_at(b, pos + 6)} & 0x7F) << 21 |
+                             (std::size_t{byte_at(b, pos + 7)} & 0x7F) << 14 |
+                             (std::size_t{byte_at(b, pos + 8)} & 0x7F) << 7 |
+                             (std::size_t{byte_at(b, pos + 9)} & 0x7F);
+    const std::size_t footer = (byte_at(b, pos + 5) & 0x10) != 0 ? 10 : 0;
+    pos += 10 + size + footer;
+  }
+  if (pos >= b.size() || b.size() - pos < 2 || byte_at(b, pos) != 0xFF ||
+      (byte_at(b, pos + 1) & 0xE0) != 0xE0) {
+    return false;
+  }
+  for (const std::size_t offset : {13, 21, 36}) {
+    if (has_at(b, pos + offset, "Xing") || has_at(b, pos + offset, "Info")) return true;
+  }
+  return has_at(b, pos + 36, "VBRI");
+}
+
+mpg123_ssize_t mpg_read(void* user, void* buf, std::size_t count) {
+  const sf_count_t n = mem_read(buf, static_cast<sf_count_t>(count), user);
+  return static_cast<mpg123_ssize_t>(n);
+}
+
+off_t mpg_seek(void* user, off_t offset, int whence) {
+  return static_cast<off_t>(mem_seek(static_cast<sf_count_t>(offset), whence, user));
+}
+
+struct Mpg123Deleter {
+  void operator()(mpg123_handle* h) const {
+    mpg123_close(h);
+    mpg123_delete(h);
+  }
+};
+
+Result<PcmAudio> decode_mpeg(std::string_view bytes, const AudioLimits& limits,
+                             std::size_t max_samples) {
+  static const int init = mpg123_init();  // a no-op since mpg123 1.27; thread-safe either way
+  if (init != MPG123_OK) return internal("libmpg123 could not initialise");
+  int error = MPG123_OK;
+  std::unique_ptr<mpg123_handle, Mpg123Deleter> mh(mpg123_new(nullptr, &error));
+  if (!mh) return internal("libmpg123: cannot create a decoder");
+  // Float output in the stream's own rate and channel count; no printing to stderr.
+  mpg123_param(mh.get(), MPG123_ADD_FLAGS, MPG123_QUIET | MPG123_GAPLESS, 0.0);
+  mpg123_format_none(mh.get());
+  const long* rates = nullptr;
+  std::size_t n_rates = 0;
+  mpg123_rates(&rates, &n_rates);
+  for (std::size_t i = 0; i < n_rates; ++i) {
+    mpg123_format(mh.get(), rates[i], MPG123_MONO | MPG123_STEREO, MPG123_ENC_FLOAT_32);
+  }
+  MemoryFile file{bytes, 0};
+  if (mpg123_replace_reader_handle(mh.get(), &mpg_read, &mpg_seek, nullptr) != MPG123_OK ||
+      mpg123_open_handle(mh.get(), &file) != MPG123_OK) {
+    return internal(std::string("libmpg123: ") + mpg123_strerror(mh.get()));
+  }
+  long rate = 0;
+  int channels = 0;
+  int encoding = 0;
+  if (mpg123_getformat(mh.get(), &rate, &channels, &encoding) != MPG123_OK) {
+    return invalid("not_audio", "no MPEG audio frame found");
+  }
+  if (encoding != MPG123_ENC_FLOAT_32) return internal("libmpg123 refused float output");
+  NGUON_TRY(check_rate_and_channels(rate, channels, limits));
+  const auto ch = static_cast<std::size_t>(channels);
+  const std::int64_t max_frames = frames_limit(limits.max_duration_seconds, static_cast<int>(rate));
+  const auto max_sample_frames = static_cast<std::int64_t>(max_samples / ch);
+  // With a Xing/Info/VBRI frame this is the stated length; otherwise an estimate from the file
+  // size, which we neither trust for truncation nor for the duration limit.
+  const bool stated = mpeg_states_its_length(bytes);
+  const std::int64_t claimed = stated ? static_cast<std::int64_t>(mpg123_length(mh.get())) : -1;
+  if (claimed > max_frames) {
+    return invalid("audio_too_long", "the stream declares " +
+                                         fmt_seconds(seconds_of(claimed, static_cast<int>(rate))) +
+                                         "; the limit is " +
+                                         fmt_seconds(limits.max_duration_seconds));
+  }
+  if (claimed > max_sample_frames) {
+    return invalid("audio_too_long", "the stream declares more samples than one decode may hold");
+  }
+
+  PcmAudio pcm;
+  pcm.sample_rate = static_cast<int>(rate);
+  pcm.channels = channels;
+  if (claimed > 0) {
+    pcm.samples.reserve(std::min(kMaxReserveSamples, static_cast<std::size_t>(claimed) * ch));
+  }
+  std::vector<float> buf(kReadChunkFrames * ch);
+  std::int64_t frames = 0;
+  for (;;) {
+    std::size_t done = 0;
+    const int rc = mpg123_read(mh.get(), reinterpret_cast<unsigned char*>(buf.data()),
+                               buf.size() * sizeof(float), &done);
+    const std::size_t n = done / sizeof(float) / ch;
+    frames += static_cast<std::int64_t>(n);
+    if (frames > max_frames) {
+      return invalid("audio_too_long", "longer than " + fmt_seconds(limits.max_duration_seconds));
+    }
+    if (frames > max_sample_frames) {
+      return invalid("audio_too_long", "more samples than one decode may hold");
+    }
+    pcm.samples.insert(pcm.samples.end(), buf.begin(),
+                       buf.begin() + static_cast<std::ptrdiff_t>(n * ch));
+    if (rc == MPG123_DONE) break;
+    if (rc == MPG123_NEW_FORMAT) {
+      long r = 0;
+      int c = 0;
+      int e = 0;
+      if (mpg123_getformat(mh.get(), &r, &c, &e) != MPG123_OK || r != rate || c != channels) {
+        return invalid("unsupported_audio", "the MPEG stream changes rate or channels midway");
+      }
+      continue;
+    }
+    if (rc != MPG123_OK) {
+      return invalid("truncated_audio",
+                     std::string("MPEG decode error: ") + mpg123_plain_strerror(rc));
+    }
+  }
+  const std::int64_t slack = rate / 10;  // encoder delay/padding bookkeeping differences
+  if (claimed > 0 && frames + slack < claimed) {
+    return invalid("truncated_audio", "the stream declares " +
+                                          fmt_seconds(seconds_of(claimed, static_cast<int>(rate))) +
+                                          " but ends after " +
+                                          fmt_seconds(seconds_of(frames, static_cast<int>(rate))));
+  }
+  if (frames == 0) return invalid("not_audio", "the file contains no samples");
+  zero_non_finite(pcm.samples);
+  return pcm;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Resampler constants (see resample_mono in the header).
 
 constexpr double kZeroCrossings = 24;
@@ -572,13 +713,13 @@ Result<PcmAudio> decode_opus(std::string_view ogg_opus, const AudioLimits& limit
     }
     frames += n;
     if (frames > max_frames) return invalid("audio_too_long", "the stream is too long");
-    pcm.samples.insert(pcm.samples.end(), buf.begin(), buf.begin() + n * channels);
+    pcm.samples.insert(pcm.samples.end(), buf.begin(),
+                       buf.begin() + static_cast<std::ptrdiff_t>(n) * channels);
   }
   return pcm;
 }
 
-SndfileOpusPipeline::SndfileOpusPipeline(SndfileOpusOptions options)
-    : options_(std::move(options)) {
+SndfileOpusPipeline::SndfileOpusPipeline(SndfileOpusOptions options) : options_(options) {
   const int r = options_.output_sample_rate;
   if (r != 8000 && r != 12000 && r != 16000 && r != 24000 && r != 48000) {
     throw std::invalid_argument("output_sample_rate must be an Opus rate (8/12/16/24/48 kHz)");
@@ -616,15 +757,14 @@ Result<PcmAudio> SndfileOpusPipeline::decode(std::string_view bytes) {
   const Family family = *sniffed.family;
   if (family == Family::kWav) NGUON_TRY(check_riff(bytes, limits));
   if (family == Family::kOgg) NGUON_TRY(check_ogg_ends_with_eos(bytes));
+  if (family == Family::kMpeg) return decode_mpeg(bytes, limits, options_.max_decoded_samples);
 
   MemoryFile file{bytes, 0};
   SF_VIRTUAL_IO io{&mem_length, &mem_seek, &mem_read, &mem_write, &mem_tell};
   SF_INFO info{};
   SndfilePtr sf(sf_open_virtual(&io, SFM_READ, &info, &file));
   if (!sf) {
-    // A frame-sync match is weak evidence (random bytes have one in 2048 chances); every other
-    // family was identified by its magic, so a failure to open it means a corrupt header.
-    if (family == Family::kMpeg) return invalid("not_audio", "not a recognised audio format");
+    // Each family here was identified by its magic: failing to open it means a corrupt header.
     return invalid("truncated_audio",
                    std::string("the ") + family_name(family) + " stream is truncated or corrupt");
   }
@@ -674,8 +814,8 @@ Result<PcmAudio> SndfileOpusPipeline::decode(std::string_view bytes) {
   if (sf_error(sf.get()) != SF_ERR_NO_ERROR) {
     return invalid("truncated_audio", std::string("read error: ") + sf_strerror(sf.get()));
   }
-  // Lossless containers state their length exactly. For Ogg and MP3 the length comes from the
-  // last granule position or a Xing/Info header; allow 0.1 s of slack for encoder padding.
+  // Lossless containers state their length exactly. For Ogg it comes from the last granule
+  // position; allow 0.1 s of slack for encoder padding bookkeeping.
   const sf_count_t slack =
       family == Family::kWav || family == Family::kFlac ? 0 : info.samplerate / 10;
   if (claim_known && frames + slack < info.frames) {
@@ -719,42 +859,49 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
   NGUON_TRY(check_input(pcm));
   if (pcm.samples.empty()) return invalid("empty_audio", "no samples to encode");
   const int rate = options_.output_sample_rate;
-  std::vector<float> mono = resample_mono(downmix(pcm), pcm.sample_rate, rate);
-  if (mono.empty()) return invalid("empty_audio", "shorter than one output sample");
-
-  auto before = measure(mono, 1, rate, true);
+  const std::vector<float> base = resample_mono(downmix(pcm), pcm.sample_rate, rate);
+  if (base.empty()) return invalid("empty_audio", "shorter than one output sample");
+  auto before = measure(base, 1, rate, false);
   if (!before) return before.error();
-  // Silence (or everything under the -70 LUFS gate) has loudness -inf: no gain, never NaN.
-  double gain_db =
-      std::isfinite(before->integrated_lufs) ? options_.target_lufs - before->integrated_lufs : 0;
-  if (options_.true_peak_limit_dbtp && std::isfinite(before->true_peak_dbtp)) {
-    gain_db = std::min(gain_db, *options_.true_peak_limit_dbtp - before->true_peak_dbtp);
-  }
-  auto apply_gain = [&mono](double db) {
-    if (db == 0) return;
-    const auto gain = static_cast<float>(std::pow(10.0, db / 20));
-    for (float& s : mono) s *= gain;
-  };
-  apply_gain(gain_db);
 
-  // Opus does not keep waveform peaks: pulse-like speech at -1 dBTP measured up to +1.7 dBTP
-  // after decoding at 24 kb/s. So the limit is checked on the decoded stream too, and the gain
-  // lowered by the excess (the codec scales nearly linearly) for at most two more encodes.
-  Result<std::string> bytes = encode_opus(mono, rate, options_.bitrate_bps);
-  for (int pass = 1; bytes.ok() && options_.true_peak_limit_dbtp &&
-                     options_.check_decoded_true_peak && pass < kMaxEncodePasses;
-       ++pass) {
+  // Silence (or everything under the -70 LUFS gate) has loudness -inf: encoded as is.
+  if (!std::isfinite(before->integrated_lufs)) {
+    auto bytes = encode_opus(base, rate, options_.bitrate_bps);
+    if (!bytes) return bytes.error();
+    return EncodedAudio{std::move(bytes).value(), static_cast<double>(base.size()) / rate,
+                        before->integrated_lufs};
+  }
+
+  // Speech peaks sit 15-20 dB above its loudness, so reaching the target under the true-peak
+  // limit needs a limiter, not just gain. The limiter's ceiling starts below the limit (its
+  // sample peaks miss inter-sample peaks) and is lowered by whatever excess the codec adds.
+  double ceiling_db = options_.true_peak_limit_dbtp ? *options_.true_peak_limit_dbtp - 1.5 : 0.0;
+  std::vector<float> mono;
+  Result<std::string> bytes = internal("not encoded");
+  double offset_db = 0;  // what the codec takes off the loudness, learnt from the decoded stream
+  for (int pass = 0; pass < kMaxEncodePasses; ++pass) {
+    auto loud = loudness_normalised(base, rate, before->integrated_lufs + offset_db, ceiling_db);
+    if (!loud) return loud.error();
+    mono = std::move(loud.value());
+    bytes = encode_opus(mono, rate, options_.bitrate_bps);
+    if (!bytes || !options_.true_peak_limit_dbtp || !options_.check_decoded_true_peak) break;
     auto decoded = decode_opus(*bytes, AudioLimits{.max_input_bytes = bytes->size(),
                                                    .max_duration_seconds = 1e9,
                                                    .max_channels = 1});
-    if (!decoded)
+    if (!decoded) {
       return internal("re-decoding the encoded Opus failed: " + decoded.error().message);
-    auto peak = measure(decoded->samples, 1, decoded->sample_rate, true);
-    if (!peak) return peak.error();
-    const double excess = peak->true_peak_dbtp - *options_.true_peak_limit_dbtp;
-    if (!(excess > 0)) break;
-    apply_gain(-(excess + 0.05));
-    bytes = encode_opus(mono, rate, options_.bitrate_bps);
+    }
+    auto heard = measure(decoded->samples, 1, decoded->sample_rate, true);
+    if (!heard) return heard.error();
+    const double excess = heard->true_peak_dbtp - *options_.true_peak_limit_dbtp;
+    const double miss = options_.target_lufs - heard->integrated_lufs;
+    if (excess > 0) {
+      ceiling_db -= excess + 0.1;
+    } else if (std::isfinite(miss) && std::abs(miss) > 0.3) {
+      offset_db -= miss;  // normalise the next pass as if the input were that much quieter
+    } else {
+      break;
+    }
   }
   if (!bytes) return bytes.error();
   auto after = measure(mono, 1, rate, false);
@@ -765,6 +912,63 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
   encoded.duration_seconds = static_cast<double>(mono.size()) / rate;
   encoded.loudness_lufs = after->integrated_lufs;
   return encoded;
+}
+
+Result<std::vector<float>> SndfileOpusPipeline::loudness_normalised(const std::vector<float>& base,
+                                                                    int rate, double base_lufs,
+                                                                    double ceiling_db) const {
+  // Gain to the target, then limit; limiting lowers loudness a little, so raise the gain by the
+  // shortfall and limit again, until within 0.2 LU (three rounds at most).
+  double gain_db = options_.target_lufs - base_lufs;
+  const auto ceiling = static_cast<float>(std::pow(10.0, ceiling_db / 20));
+  std::vector<float> out;
+  for (int round = 0; round < 8; ++round) {
+    const auto gain = static_cast<float>(std::pow(10.0, gain_db / 20));
+    out = base;
+    for (float& s : out) s *= gain;
+    if (options_.true_peak_limit_dbtp) limit_peaks(out, rate, ceiling);
+    auto now = measure(out, 1, rate, false);
+    if (!now) return now.error();
+    const double shortfall = options_.target_lufs - now->integrated_lufs;
+    if (!std::isfinite(shortfall) || std::abs(shortfall) < 0.2) break;
+    gain_db += shortfall;
+  }
+  return out;
+}
+
+void limit_peaks(std::vector<float>& x, int rate, float ceiling) {
+  // Look-ahead brick-wall limiter. r[n] is the gain sample n needs; m[n] the smallest r over
+  // the next L samples; a moving average of m over the previous L samples ramps the gain down
+  // before each peak and still reaches r[p] at the peak p (every average term covering p is
+  // <= r[p]). The gain then recovers with an exponential release. No sample ends above ceiling.
+  if (x.empty() || ceiling <= 0) return;
+  const auto look = static_cast<size_t>(std::max(1, rate / 200));  // 5 ms
+  const double release = 1.0 - std::exp(-1.0 / (0.05 * rate));     // 50 ms
+  const size_t n = x.size();
+  std::vector<float> need(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    need[i] = a > ceiling ? ceiling / a : 1.0F;
+  }
+  // Sliding-window minimum over [i, i + look - 1] (monotonic deque of indices).
+  std::vector<float> ahead(n);
+  std::deque<size_t> window;
+  for (size_t k = n; k-- > 0;) {
+    while (!window.empty() && need[window.back()] >= need[k]) window.pop_back();
+    window.push_back(k);
+    while (window.front() >= k + look) window.pop_front();
+    ahead[k] = need[window.front()];
+  }
+  double sum = 0;
+  double gain = 1.0;
+  for (size_t i = 0; i < n; ++i) {
+    sum += ahead[i];
+    if (i >= look) sum -= ahead[i - look];
+    const double smooth = sum / static_cast<double>(std::min(i + 1, look));
+    gain = std::min(smooth, gain + (1.0 - gain) * release);
+    gain = std::min(gain, static_cast<double>(need[i]));  // exact at the peak, float rounding aside
+    x[i] = static_cast<float>(x[i] * gain);
+  }
 }
 
 }  // namespace nguon

@@ -130,6 +130,10 @@ struct HttpServer::Impl {
         break;  // peer closed, idle timeout, or shutdown closed an idle connection
       }
       if (ec == bhttp::error::body_limit) {
+        if (options.is_upload && parser.is_header_done() &&
+            options.is_upload(parser.get().target())) {
+          limit = options.upload_body_limit;  // the header said more than even uploads allow
+        }
         respond_error(response, 413, "body_too_large",
                       "request body exceeds " + std::to_string(limit) + " bytes");
       } else if (ec == bhttp::error::header_limit) {

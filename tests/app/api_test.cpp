@@ -495,6 +495,26 @@ TEST_F(BulletinApiTest, WorkflowOverHttp) {
   EXPECT_EQ(call("GET", "/api/v1/bulletins?status=published", "", &editor_).status, 200);
 }
 
+TEST_F(BulletinApiTest, EditingAPublishedBulletinStartsARevisionOnlyWhenSomethingChanges) {
+  const auto id = create();
+  const std::string path = "/api/v1/bulletins/" + std::to_string(id);
+  ASSERT_EQ(call("POST", path + "/submit", "", &editor_).status, 200);
+  ASSERT_EQ(call("POST", path + "/approve", "", &approver_).status, 200);
+  ASSERT_EQ(call("POST", path + "/publish", "", &approver_).status, 200);
+  // Sending the same values changes nothing: still published, still revision 1.
+  HttpResponse same =
+      call("PATCH", path, R"({"title":"Thông báo","category":"society"})", &editor_);
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(json::parse(same.body).at("status").as_string(), "published");
+  EXPECT_EQ(json::parse(same.body).at("revision").as_int64(), 1);
+  HttpResponse edited = call("PATCH", path, R"({"source":"Trạm y tế phường"})", &editor_);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(json::parse(edited.body).at("revision").as_int64(), 2);
+  EXPECT_EQ(json::parse(edited.body).at("status").as_string(), "draft");
+  auto history = json::parse(call("GET", path + "/revisions", "", &editor_).body);
+  EXPECT_EQ(history.at("items").as_array().size(), 1u);
+}
+
 TEST_F(BulletinApiTest, BadInputIsPrecise) {
   auto post = [&](const std::string& body) {
     return call("POST", "/api/v1/bulletins", body, &editor_);

@@ -32,6 +32,24 @@ function tomlString(s) {
   return JSON.stringify(s);
 }
 
+/** The first line of `stdout` that is a JSON object passing `test`, or null. */
+export function jsonLine(stdout, test = () => true) {
+  return (
+    stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((o) => o && test(o)) ?? null
+  );
+}
+
 /**
  * Starts a server on a fresh database. Returns { baseURL, admin: {username,password}, stop(), log() }.
  */
@@ -50,6 +68,7 @@ export async function startServer() {
       `web_root = ${tomlString(webDist)}`,
       '[storage]',
       'backend = "sqlite"',
+      `data_dir = ${tomlString(join(dir, 'var'))}`,
       `sqlite_path = ${tomlString(join(dir, 'nguon.sqlite'))}`,
       '[deployment]',
       'scope = "38"',
@@ -74,18 +93,7 @@ export async function startServer() {
   await adminCli('migrate');
   await adminCli('import-units');
   const { stdout } = await adminCli('create-admin', '--username', 'admin', '--unit', '38');
-  const line = stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((o) => o && typeof o.password === 'string');
+  const line = jsonLine(stdout, (o) => typeof o.password === 'string');
   if (!line) throw new Error(`create-admin printed no {"username","password"} JSON line on stdout:\n${stdout}`);
   const admin = { username: line.username ?? 'admin', password: line.password };
   const env = { ...process.env };
@@ -122,6 +130,21 @@ export async function startServer() {
     baseURL: `http://127.0.0.1:${port}`,
     admin,
     dir,
+    config,
+    /** Runs nguon-admin against this deployment; resolves to { stdout, stderr }. */
+    adminCli,
+    /**
+     * Creates a user with `nguon-admin users create`; resolves to { username, password } (a
+     * one-time password: the user must change it at first sign-in).
+     */
+    async createUser({ username, name, unit, roles }) {
+      const args = ['users', 'create', '--username', username, '--name', name, '--unit', unit];
+      for (const r of roles) args.push('--role', r);
+      const { stdout } = await adminCli(...args);
+      const created = jsonLine(stdout, (o) => typeof o.password === 'string');
+      if (!created) throw new Error(`users create printed no {"username","password"} JSON line:\n${stdout}`);
+      return { username: created.username ?? username, password: created.password };
+    },
     log: () => [...logLines, ...errLines].join('\n'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -184,4 +207,18 @@ export async function login(page, username, password) {
 /** GET from inside the page, with the browser's session cookie. */
 export async function fetchStatus(page, path) {
   return page.evaluate(async (p) => (await fetch(p, { credentials: 'same-origin' })).status, path);
+}
+
+/**
+ * First sign-in of a user created with a one-time password: the console forces the
+ * change-password page; afterwards the full navigation appears.
+ */
+export async function firstLogin(page, username, password, newPassword) {
+  await login(page, username, password);
+  await page.getByTestId('pw-forced').waitFor();
+  await page.getByTestId('pw-current').fill(password);
+  await page.getByTestId('pw-new').fill(newPassword);
+  await page.getByTestId('pw-confirm').fill(newPassword);
+  await page.getByTestId('pw-submit').click();
+  await page.getByTestId('nav-bulletins').waitFor();
 }

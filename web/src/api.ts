@@ -2,14 +2,21 @@
 // in memory only (re-obtained from /auth/me on every page load) and sent on every write.
 
 import type {
+  AppNotification,
+  Bulletin,
+  BulletinInput,
+  BulletinQuery,
+  BulletinRevision,
   CreatedUser,
   ItemList,
+  MediaRef,
   LegacyLookup,
   Meta,
   RoleGrant,
   Session,
   Unit,
   User,
+  VoiceSettings,
 } from './types';
 
 const PREFIX = '/api/v1';
@@ -41,18 +48,33 @@ export function setSessionLostHandler(handler: () => void): void {
   onSessionLost = handler;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** A request body sent as is (e.g. an audio file), with its own Content-Type. */
+export class RawBody {
+  constructor(
+    readonly data: Blob,
+    readonly contentType: string,
+  ) {}
+}
 
 async function request<T>(method: Method, path: string, body?: unknown, opts: { auth?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let payload: BodyInit | undefined;
+  if (body instanceof RawBody) {
+    headers['Content-Type'] = body.contentType || 'application/octet-stream';
+    payload = body.data;
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
     res = await fetch(PREFIX + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: payload,
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -83,6 +105,11 @@ async function request<T>(method: Method, path: string, body?: unknown, opts: { 
 }
 
 const enc = encodeURIComponent;
+
+/** A file as a raw request body; the browser's type, or octet-stream when it has none. */
+export function fileBody(file: Blob): RawBody {
+  return new RawBody(file, file.type || 'application/octet-stream');
+}
 
 export const api = {
   meta: () => request<Meta>('GET', '/meta', undefined, { auth: false }),
@@ -122,4 +149,38 @@ export const api = {
     body: { display_name?: string; unit_code?: string; disabled?: boolean; roles?: RoleGrant[] },
   ) => request<User>('PATCH', `/users/${id}`, body),
   resetPassword: (id: number) => request<{ password: string }>('POST', `/users/${id}/reset-password`),
+
+  bulletins: (query: BulletinQuery = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+    }
+    const qs = p.toString();
+    return request<ItemList<Bulletin>>('GET', `/bulletins${qs ? `?${qs}` : ''}`);
+  },
+  bulletin: (id: number) => request<Bulletin>('GET', `/bulletins/${id}`),
+  createBulletin: (body: BulletinInput) => request<Bulletin>('POST', '/bulletins', body),
+  updateBulletin: (id: number, body: BulletinInput) => request<Bulletin>('PATCH', `/bulletins/${id}`, body),
+  bulletinAction: (id: number, action: 'submit' | 'approve' | 'publish' | 'archive') =>
+    request<Bulletin>('POST', `/bulletins/${id}/${action}`),
+  returnBulletin: (id: number, reason: string) => request<Bulletin>('POST', `/bulletins/${id}/return`, { reason }),
+  revisions: (id: number) => request<ItemList<BulletinRevision>>('GET', `/bulletins/${id}/revisions`),
+  approvalQueue: () => request<ItemList<Bulletin>>('GET', '/bulletins/approval-queue'),
+  library: (unitCode: string) => request<ItemList<Bulletin>>('GET', `/units/${enc(unitCode)}/library`),
+
+  spokenText: (id: number) => request<{ text: string }>('GET', `/bulletins/${id}/spoken-text`),
+  synthesize: (id: number, voice: VoiceSettings) => request<Bulletin>('POST', `/bulletins/${id}/audio/synthesize`, voice),
+  uploadAudio: (id: number, file: Blob) => request<Bulletin>('PUT', `/bulletins/${id}/audio`, fileBody(file)),
+
+  notifications: (unreadOnly: boolean) =>
+    request<ItemList<AppNotification>>('GET', `/notifications${unreadOnly ? '?unread=1' : ''}`),
+  markNotificationsRead: (upToId: number) => request<void>('POST', '/notifications/read', { up_to_id: upToId }),
+
+  unitSettings: (code: string) => request<{ four_eyes: boolean }>('GET', `/units/${enc(code)}/settings`),
+  setUnitSettings: (code: string, body: { four_eyes: boolean }) =>
+    request<{ four_eyes: boolean }>('PATCH', `/units/${enc(code)}/settings`, body),
+  uploadSignatureTune: (code: string, which: 'intro' | 'outro', file: Blob) =>
+    request<MediaRef>('PUT', `/units/${enc(code)}/signature-tune/${which}`, fileBody(file)),
+  deleteSignatureTune: (code: string, which: 'intro' | 'outro') =>
+    request<MediaRef>('DELETE', `/units/${enc(code)}/signature-tune/${which}`),
 };

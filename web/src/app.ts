@@ -1,12 +1,20 @@
 // Application state, hash router and the signed-in shell (header + navigation + main area).
 //
-// Routes: #/login, #/units, #/units/<code>, #/users, #/password.
+// Routes: #/login, #/units, #/units/<code>, #/users, #/password, #/bulletins, #/bulletins/new,
+// #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
+import { notificationBell, refreshBell, stopBell } from './components/bell';
+import { hasRoleSomewhere, resetBulletinCaches } from './components/bulletinBits';
 import { h, replace } from './dom';
 import { errorText } from './errors';
 import { applyDocumentLang, lang, onLangChange, setLang, t, type Lang } from './i18n';
 import type { Meta, User } from './types';
+import { approvalsView } from './views/approvals';
+import { bulletinDetailView } from './views/bulletinDetail';
+import { bulletinEditorView } from './views/bulletinEditor';
+import { bulletinsView, resetBulletinListState } from './views/bulletins';
+import { libraryView, resetLibraryState } from './views/library';
 import { loginView } from './views/login';
 import { passwordView } from './views/password';
 import { resetUnitsState, unitsView } from './views/units';
@@ -49,13 +57,33 @@ export function navigate(hash: string): void {
 
 function parseHash(): { name: string; param: string | undefined } {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  return { name: parts[0] ?? '', param: parts[1] ? decodeURIComponent(parts[1]) : undefined };
+  const rest = parts.slice(1).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  return { name: parts[0] ?? '', param: rest.length ? rest.join('/') : undefined };
+}
+
+/** Per-user caches of the views, dropped on sign-in and sign-out. */
+function resetViewState(): void {
+  resetUnitsState();
+  resetBulletinCaches();
+  resetBulletinListState();
+  resetLibraryState();
+}
+
+export function isApprover(user: User | null): boolean {
+  return hasRoleSomewhere(user, 'approver');
 }
 
 export function signedIn(user: User, csrf: string): void {
   state.user = user;
   setCsrfToken(csrf);
-  resetUnitsState();
+  resetViewState();
+  stopBell();
   shell = null;
   mounted = null;
   navigate(user.must_change_password ? '#/password' : '#/units');
@@ -65,7 +93,8 @@ export function signedOut(notice: string | null): void {
   state.user = null;
   state.loginNotice = notice;
   setCsrfToken('');
-  resetUnitsState();
+  resetViewState();
+  stopBell();
   shell = null;
   mounted = null;
   navigate('#/login');
@@ -116,6 +145,14 @@ function buildShell(user: User): NonNullable<typeof shell> {
   const nav = new Map<string, HTMLAnchorElement>();
   const link = (name: string, label: string) => {
     const a = h('a', { href: `#/${name}`, testid: `nav-${name}`, text: label });
+    // Clicking the entry of the page already shown reloads it (fresh lists).
+    a.addEventListener('click', (ev) => {
+      if (location.hash === `#/${name}`) {
+        ev.preventDefault();
+        mounted = null;
+        route();
+      }
+    });
     nav.set(name, a);
     return h('li', null, a);
   };
@@ -123,6 +160,9 @@ function buildShell(user: User): NonNullable<typeof shell> {
     ? [link('password', t('nav.password'))]
     : [
         link('units', t('nav.units')),
+        link('bulletins', t('nav.bulletins')),
+        isApprover(user) ? link('approvals', t('nav.approvals')) : null,
+        link('library', t('nav.library')),
         isAdmin(user) ? link('users', t('nav.users')) : null,
         link('password', t('nav.password')),
       ];
@@ -145,6 +185,7 @@ function buildShell(user: User): NonNullable<typeof shell> {
           h('span', { class: 'who-name', testid: 'header-user', text: user.display_name || user.username }),
           h('span', { class: 'who-unit', testid: 'header-unit', text: user.unit_name || user.unit_code }),
         ),
+        forced ? null : notificationBell(),
         langSwitch(),
         logoutBtn,
       ),
@@ -154,7 +195,7 @@ function buildShell(user: User): NonNullable<typeof shell> {
   return { el, main, nav };
 }
 
-function mountView(key: string, make: () => View, param: string | undefined): void {
+function mountView(key: string, make: () => View, param: string | undefined, navKey: string = key): void {
   if (!shell) return;
   if (mounted && mounted.key === key && mounted.view.update) {
     mounted.view.update(param);
@@ -171,13 +212,14 @@ function mountView(key: string, make: () => View, param: string | undefined): vo
     view.update?.(param);
   }
   for (const [name, a] of shell.nav) {
-    if (name === key) a.setAttribute('aria-current', 'page');
+    if (name === navKey) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }
 
 export function route(): void {
-  const { name, param } = parseHash();
+  const { name } = parseHash();
+  let { param } = parseHash();
   const user = state.user;
   if (!user) {
     shell = null;
@@ -198,13 +240,31 @@ export function route(): void {
   let target = name;
   if (user.must_change_password) target = 'password';
   else if (target === 'users' && !isAdmin(user)) target = 'units';
-  else if (!['units', 'users', 'password'].includes(target)) target = 'units';
+  else if (target === 'approvals' && !isApprover(user)) target = 'bulletins';
+  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library'].includes(target)) target = 'units';
   if (target !== name) {
     history.replaceState(null, '', `#/${target}`);
+    param = undefined;
   }
+  if (!user.must_change_password) refreshBell();
   if (target === 'units') mountView('units', unitsView, param);
   else if (target === 'users') mountView('users', usersView, param);
+  else if (target === 'bulletins') routeBulletins(param);
+  else if (target === 'approvals') mountView('approvals', approvalsView, undefined);
+  else if (target === 'library') mountView('library', libraryView, param);
   else mountView('password', () => passwordView(user.must_change_password), param);
+}
+
+function routeBulletins(param: string | undefined): void {
+  if (!param) return mountView('bulletins', bulletinsView, undefined);
+  if (param === 'new') return mountView('bulletin-edit', bulletinEditorView, 'new', 'bulletins');
+  const m = /^(\d+)(?:\/(edit))?$/.exec(param);
+  if (!m) {
+    history.replaceState(null, '', '#/bulletins');
+    return mountView('bulletins', bulletinsView, undefined);
+  }
+  if (m[2]) return mountView('bulletin-edit', bulletinEditorView, m[1], 'bulletins');
+  return mountView('bulletin', bulletinDetailView, m[1], 'bulletins');
 }
 
 export async function start(el: HTMLElement): Promise<void> {

@@ -11,6 +11,32 @@ export function lockMinutes(err: ApiError): number | null {
   return null;
 }
 
+/** Error codes whose server message adds something the person needs (which field, which limit). */
+const DETAILED = new Set([
+  'invalid_field',
+  'weak_password',
+  'missing_field',
+  'empty_text',
+  'text_too_long',
+  'not_audio',
+  'truncated_audio',
+  'audio_too_long',
+  'unsupported_audio',
+  'unsupported_media_type',
+  'too_large',
+  'body_too_large',
+  'empty_media',
+  'tts_unavailable',
+  'invalid_query',
+]);
+
+/** The field an error message names ("title: must not be empty" → "title"), if any. */
+export function errorField(err: unknown): string | null {
+  if (!(err instanceof ApiError)) return null;
+  const m = /^([a-z_]+)(?:\/([a-z_]+))?\s*:/.exec(err.message);
+  return m ? (m[1] ?? null) : null;
+}
+
 export function errorText(err: unknown): string {
   if (!(err instanceof ApiError)) {
     return err instanceof Error && err.message ? t('err.server', { message: err.message }) : t('err.generic');
@@ -22,8 +48,8 @@ export function errorText(err: unknown): string {
   if (err.code === 'network_error') return t('err.network_error');
   if (err.code.startsWith('csrf')) return t('err.csrf');
   const key = `err.${err.code}`;
-  // Codes whose meaning depends on the field (invalid_field, weak_password) keep the server's detail.
-  if ((err.code === 'invalid_field' || err.code === 'weak_password') && hasKey(key)) {
+  // Codes whose meaning depends on the field or the file keep the server's detail.
+  if (DETAILED.has(err.code) && hasKey(key)) {
     return err.message ? t('err.detail', { text: t(key), message: err.message }) : t(key);
   }
   if (hasKey(key)) return t(key);

@@ -81,12 +81,121 @@ export interface LegacyLookup {
   items: LegacyCommune[];
 }
 
+export interface Category {
+  code: string;
+  name_vi: string;
+  name_en: string;
+}
+
 export interface Meta {
   scope: string;
   scope_name: string;
   version: string;
   roles: string[];
   village_types: string[];
+  categories?: Category[];
+  priorities?: string[];
+  voices?: string[];
+  /** False when the server has no speech/audio stack configured. */
+  audio?: boolean;
+}
+
+export type BulletinStatus = 'draft' | 'submitted' | 'approved' | 'returned' | 'published' | 'archived';
+export const BULLETIN_STATUSES: readonly BulletinStatus[] = ['draft', 'submitted', 'approved', 'returned', 'published', 'archived'];
+
+export type Priority = 'normal' | 'priority' | 'emergency';
+export const PRIORITIES: readonly Priority[] = ['normal', 'priority', 'emergency'];
+
+export type Voice = 'north' | 'central' | 'south';
+export const VOICES: readonly Voice[] = ['north', 'central', 'south'];
+
+export interface BulletinAudio {
+  media_id: string;
+  url: string;
+  seconds: number;
+  origin: string;
+  voice: string;
+}
+
+export interface Bulletin {
+  id: number;
+  owner_unit: string;
+  target_units: string[];
+  title: string;
+  summary: string;
+  body: string;
+  category: string;
+  priority: Priority;
+  language: string;
+  author_id: number;
+  pen_name: string;
+  source: string;
+  valid_from: string | null;
+  valid_until: string | null;
+  status: BulletinStatus;
+  revision: number;
+  return_reason: string;
+  approved_by: number;
+  submitted_at: string | null;
+  approved_at: string | null;
+  published_at: string | null;
+  audio: BulletinAudio | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Fields an editor sends on create (all) or update (the changed ones; never owner_unit). */
+export interface BulletinInput {
+  title?: string;
+  summary?: string;
+  body?: string;
+  category?: string;
+  priority?: Priority;
+  language?: string;
+  pen_name?: string;
+  source?: string;
+  valid_from?: string | null;
+  valid_until?: string | null;
+  owner_unit?: string;
+  target_units?: string[];
+}
+
+export interface BulletinQuery {
+  status?: string;
+  priority?: string;
+  category?: string;
+  q?: string;
+  before_id?: number;
+  limit?: number;
+}
+
+export interface BulletinRevision {
+  revision: number;
+  approved_by: number;
+  /** ISO time, or "" when unknown. */
+  approved_at: string;
+  content: Partial<Bulletin> | null;
+}
+
+export interface AppNotification {
+  id: number;
+  kind: string;
+  message: string;
+  bulletin_id: number;
+  created_at: string;
+  read: boolean;
+}
+
+export interface VoiceSettings {
+  voice: Voice;
+  rate_wpm: number;
+  pitch: number;
+  paragraph_pause_ms: number;
+}
+
+export interface MediaRef {
+  media_id: string | null;
+  url?: string;
 }
 
 export interface CreatedUser {

@@ -16,7 +16,15 @@ export interface UnitPicker {
 
 const CODE_RE = /^(VN|\d{2}|\d{5}(-\d{3})?)$/;
 
-export function unitPicker(opts: { label: string; testid: string; initial?: UnitRef | null; compact?: boolean }): UnitPicker {
+export function unitPicker(opts: {
+  label: string;
+  testid: string;
+  initial?: UnitRef | null;
+  compact?: boolean;
+  /** Only units passing this test are offered (e.g. units the user may edit). */
+  filter?: (u: Unit) => boolean;
+  hint?: string;
+}): UnitPicker {
   let selected: UnitRef | null = opts.initial ?? null;
   const listeners: ((u: UnitRef | null) => void)[] = [];
   const listId = uid('units');
@@ -79,6 +87,7 @@ export function unitPicker(opts: { label: string; testid: string; initial?: Unit
       return;
     }
     if (mine !== seq) return;
+    if (opts.filter) items = items.filter(opts.filter);
     if (!items.length) {
       status.textContent = t('picker.noResults');
       status.hidden = false;
@@ -158,6 +167,7 @@ export function unitPicker(opts: { label: string; testid: string; initial?: Unit
     list,
     status,
     chosen,
+    opts.hint ? h('p', { class: 'hint', text: opts.hint }) : null,
   );
   el.addEventListener('focusout', (ev) => {
     const next = (ev as FocusEvent).relatedTarget as Node | null;

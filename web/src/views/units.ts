@@ -3,6 +3,7 @@
 
 import { api, ApiError } from '../api';
 import { state, type View } from '../app';
+import { unitSettingsPanel } from '../components/unitSettings';
 import { busy, field, h, messageBox, replace } from '../dom';
 import { errorText } from '../errors';
 import { levelLabel, t } from '../i18n';
@@ -458,6 +459,9 @@ export function unitsView(): View {
       }
     } else if (u.level === 'village' && u.can_admin) {
       detail.append(renameForm(u));
+    }
+    if (mine === detailSeq && u.can_admin && !u.navigable_only && u.level !== 'village') {
+      detail.append(unitSettingsPanel(u));
     }
   };
 

@@ -1,4 +1,5 @@
-// Turning a bulletin into broadcast audio: the Vietnamese normaliser spells the text out, the
+// A bulletin's media: its broadcast audio and its images for electronic boards.
+// Audio: the Vietnamese normaliser spells the text out, the
 // speech synthesizer speaks it, the owning unit's signature tune (nhạc hiệu) opens and closes
 // it, the audio pipeline normalises loudness and encodes Ogg Opus, and the media store keeps
 // it by SHA-256. Uploaded or recorded audio goes through the same pipeline.
@@ -13,9 +14,9 @@
 
 namespace nguon {
 
-class BulletinAudioService {
+class BulletinMediaService {
  public:
-  BulletinAudioService(Store& store, Clock& clock, Crypto& crypto, BulletinService& bulletins,
+  BulletinMediaService(Store& store, Clock& clock, Crypto& crypto, BulletinService& bulletins,
                        SpeechSynthesizer& synthesizer, AudioPipeline& pipeline, MediaStore& media,
                        const vi::AbbreviationDictionary& dictionary)
       : store_(store),
@@ -42,6 +43,13 @@ class BulletinAudioService {
                                        const std::string& which, std::string_view bytes,
                                        const RequestOrigin& origin);
 
+  // Attaches a PNG, JPEG or WebP image (validated by content; at most kMaxImagesPerBulletin).
+  Result<Bulletin> attach_image(const access::Principal& p, std::int64_t id, std::string_view bytes,
+                                const RequestOrigin& origin);
+  Result<Bulletin> remove_image(const access::Principal& p, std::int64_t id,
+                                const std::string& media_id, const RequestOrigin& origin);
+
+  static constexpr size_t kMaxImagesPerBulletin = 20;
   static std::string_view voice_name(VoiceVariant v);  // "north", "central", "south"
 
  private:

@@ -1,6 +1,9 @@
-#include "core/bulletin_audio.h"
+#include "core/bulletin_media.h"
+
+#include <algorithm>
 
 #include "core/audit.h"
+#include "core/images.h"
 
 namespace nguon {
 namespace {
@@ -18,7 +21,7 @@ void append(PcmAudio& into, const PcmAudio& piece) {
 
 }  // namespace
 
-std::string_view BulletinAudioService::voice_name(VoiceVariant v) {
+std::string_view BulletinMediaService::voice_name(VoiceVariant v) {
   switch (v) {
     case VoiceVariant::kNorthern:
       return "north";
@@ -30,7 +33,7 @@ std::string_view BulletinAudioService::voice_name(VoiceVariant v) {
   return "north";
 }
 
-Result<std::string> BulletinAudioService::spoken_text(const access::Principal& p, std::int64_t id) {
+Result<std::string> BulletinMediaService::spoken_text(const access::Principal& p, std::int64_t id) {
   auto b = bulletins_.get(p, id);
   if (!b) return b.error();
   std::string text = b->title + ".\n\n";
@@ -39,9 +42,10 @@ Result<std::string> BulletinAudioService::spoken_text(const access::Principal& p
   return vi::normalize(text, dictionary_);
 }
 
-Result<Bulletin> BulletinAudioService::synthesize(const access::Principal& p, std::int64_t id,
+Result<Bulletin> BulletinMediaService::synthesize(const access::Principal& p, std::int64_t id,
                                                   const VoiceSettings& voice,
                                                   const RequestOrigin& origin) {
+  NGUON_TRY(bulletins_.check_media_editable(p, id));
   auto text = spoken_text(p, id);
   if (!text) return text.error();
   auto speech = synthesizer_.synthesize(text.value(), voice);
@@ -49,17 +53,16 @@ Result<Bulletin> BulletinAudioService::synthesize(const access::Principal& p, st
   return store_audio(p, id, speech.value(), "tts", std::string(voice_name(voice.variant)), origin);
 }
 
-Result<Bulletin> BulletinAudioService::upload(const access::Principal& p, std::int64_t id,
+Result<Bulletin> BulletinMediaService::upload(const access::Principal& p, std::int64_t id,
                                               std::string_view bytes, const RequestOrigin& origin) {
-  // Authority first: decoding a large upload is not free.
-  auto b = bulletins_.get(p, id);
-  if (!b) return b.error();
+  // Authority and state first: decoding a large upload is not free.
+  NGUON_TRY(bulletins_.check_media_editable(p, id));
   auto pcm = pipeline_.decode(bytes);
   if (!pcm) return pcm.error();
   return store_audio(p, id, pcm.value(), "upload", "", origin);
 }
 
-Result<std::pair<PcmAudio, PcmAudio>> BulletinAudioService::signature_tunes(
+Result<std::pair<PcmAudio, PcmAudio>> BulletinMediaService::signature_tunes(
     const std::string& owner_unit) {
   std::string intro_id, outro_id;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
@@ -98,7 +101,7 @@ Result<std::pair<PcmAudio, PcmAudio>> BulletinAudioService::signature_tunes(
   return std::pair{std::move(intro.value()), std::move(outro.value())};
 }
 
-Result<Bulletin> BulletinAudioService::store_audio(const access::Principal& p, std::int64_t id,
+Result<Bulletin> BulletinMediaService::store_audio(const access::Principal& p, std::int64_t id,
                                                    const PcmAudio& speech, std::string origin_kind,
                                                    std::string voice, const RequestOrigin& origin) {
   auto b = bulletins_.get(p, id);
@@ -127,7 +130,38 @@ Result<Bulletin> BulletinAudioService::store_audio(const access::Principal& p, s
       origin);
 }
 
-Result<MediaInfo> BulletinAudioService::set_signature_tune(const access::Principal& p,
+Result<Bulletin> BulletinMediaService::attach_image(const access::Principal& p, std::int64_t id,
+                                                    std::string_view bytes,
+                                                    const RequestOrigin& origin) {
+  NGUON_TRY(bulletins_.check_media_editable(p, id));
+  auto b = bulletins_.get(p, id);
+  if (!b) return b.error();
+  if (b->images.size() >= kMaxImagesPerBulletin) {
+    return conflict("too_many_images", "a bulletin has at most 20 images");
+  }
+  auto type = images::check_image(bytes);
+  if (!type) return type.error();
+  auto stored = media_.put(bytes, type.value());
+  if (!stored) return stored.error();
+  std::vector<std::string> list = b->images;
+  if (std::find(list.begin(), list.end(), stored->sha256) == list.end())
+    list.push_back(stored->sha256);
+  return bulletins_.set_images(p, id, std::move(list), origin);
+}
+
+Result<Bulletin> BulletinMediaService::remove_image(const access::Principal& p, std::int64_t id,
+                                                    const std::string& media_id,
+                                                    const RequestOrigin& origin) {
+  auto b = bulletins_.get(p, id);
+  if (!b) return b.error();
+  std::vector<std::string> list = b->images;
+  auto it = std::find(list.begin(), list.end(), media_id);
+  if (it == list.end()) return not_found("the bulletin has no such image");
+  list.erase(it);
+  return bulletins_.set_images(p, id, std::move(list), origin);
+}
+
+Result<MediaInfo> BulletinMediaService::set_signature_tune(const access::Principal& p,
                                                            const std::string& unit_code,
                                                            const std::string& which,
                                                            std::string_view bytes,
