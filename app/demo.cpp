@@ -1,6 +1,7 @@
 #include "app/demo.h"
 
 #include "core/audit.h"
+#include "core/bulletins.h"
 #include "core/units.h"
 
 namespace nguon::app {
@@ -34,6 +35,78 @@ Status add_villages(Store& store, Clock& clock, Crypto& crypto, const std::strin
     }
     return {};
   });
+}
+
+Result<access::Principal> principal_named(Store& store, const std::string& username) {
+  Result<access::Principal> out = not_found("no demo user " + username);
+  NGUON_TRY(store.read([&](Tx& tx) -> Status {
+    auto u = tx.find_user_by_name(username);
+    if (!u) return u.error();
+    if (u.value()) out = AccountService::principal_of(tx, *u.value());
+    return {};
+  }));
+  return out;
+}
+
+// A few bulletins in each state, once: a provincial one published to the communes' library, a
+// commune draft, and one waiting in the commune approver's queue.
+Status seed_demo_bulletins(Store& store, Clock& clock, Crypto& crypto, const std::string& province,
+                           const std::string& commune, const RequestOrigin& origin) {
+  BulletinService bulletins(store, clock, crypto);
+  auto editor_p = principal_named(store, "bientap.tinh");
+  auto approver_p = principal_named(store, "duyet.tinh");
+  auto editor_c = principal_named(store, "bientap.xa1");
+  if (!editor_p || !approver_p || !editor_c) return {};  // users made by an older seed: skip
+  BulletinQuery any;
+  any.owner_paths = {"VN/"};
+  any.limit = 1;
+  auto existing = bulletins.list(editor_p.value(), any);
+  if (existing && !existing->empty()) return {};
+
+  BulletinDraft storm;
+  storm.owner_unit = province;
+  storm.title = "Chủ động phòng, chống bão số 3";
+  storm.summary = "Các xã ven biển rà soát phương án sơ tán dân trước 17h00 ngày mai.";
+  storm.body =
+      "Theo Trung tâm Dự báo khí tượng thủy văn quốc gia, bão số 3 đang di chuyển theo hướng Tây "
+      "Tây Bắc, sức gió mạnh nhất vùng gần tâm bão cấp 10–11.\n\nUBND tỉnh đề nghị UBND các xã, "
+      "phường ven biển kiểm tra neo đậu tàu thuyền, chằng chống nhà cửa, chuẩn bị lương thực, "
+      "nước uống cho 3 ngày. Đường dây nóng: 0237 3852 000.";
+  storm.category = "disaster_emergency";
+  storm.priority = Priority::kPriority;
+  storm.source = "Ban Chỉ huy phòng thủ dân sự tỉnh";
+  auto b = bulletins.create(editor_p.value(), storm, origin);
+  if (!b) return b.error();
+  NGUON_TRY(bulletins.submit(editor_p.value(), b->id, origin).ok() ? Status()
+                                                                   : Status(internal("submit")));
+  NGUON_TRY(bulletins.approve(approver_p.value(), b->id, origin).ok()
+                ? Status()
+                : Status(internal("approve")));
+  NGUON_TRY(bulletins.publish(approver_p.value(), b->id, origin).ok()
+                ? Status()
+                : Status(internal("publish")));
+
+  BulletinDraft vaccine;
+  vaccine.owner_unit = commune;
+  vaccine.title = "Lịch tiêm chủng mở rộng tháng 12";
+  vaccine.body =
+      "UBND phường thông báo: ngày 5/12/2026 lúc 7h30, Trạm y tế phường tổ chức tiêm chủng cho "
+      "trẻ dưới 5 tuổi. Phụ huynh mang theo sổ tiêm chủng. Liên hệ: 0912 345 678.";
+  vaccine.category = "society";
+  auto draft = bulletins.create(editor_c.value(), vaccine, origin);
+  if (!draft) return draft.error();
+
+  BulletinDraft water;
+  water.owner_unit = commune;
+  water.title = "Tạm ngừng cấp nước để sửa chữa đường ống";
+  water.body =
+      "Từ 8h00 đến 16h00 ngày 3/12/2026, khu vực tổ dân phố Đông Hải tạm ngừng cấp nước để sửa "
+      "chữa đường ống. Đề nghị bà con chủ động trữ nước.";
+  water.category = "essential_services";
+  auto pending = bulletins.create(editor_c.value(), water, origin);
+  if (!pending) return pending.error();
+  auto submitted = bulletins.submit(editor_c.value(), pending->id, origin);
+  return submitted ? Status() : submitted.error();
 }
 
 }  // namespace
@@ -99,6 +172,7 @@ Result<std::vector<std::string>> seed_demo(Store& store, AccountService& account
                     ",\"password\":" + json_quote(created->password) + ",\"role\":" +
                     json_quote(std::string(access::role_name(p.role)) + "@" + p.role_unit) + "}");
   }
+  NGUON_TRY(seed_demo_bulletins(store, clock, crypto, province, communes[0], origin));
   return lines;
 }
 

@@ -1,5 +1,8 @@
 #include "adapters/audio/file_media_store.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -91,21 +94,24 @@ FileMediaStore::FileMediaStore(std::filesystem::path root) : root_(std::move(roo
 }
 
 std::filesystem::path FileMediaStore::file_path(const std::string& sha256) const {
-  return root_ / sha256.substr(0, 2) / (sha256 + ".opus");
+  return root_ / sha256.substr(0, 2) / sha256;
 }
 
 Result<MediaInfo> FileMediaStore::put(std::string_view bytes, std::string_view content_type) {
   const std::string type = media_type_of(content_type);
-  if (type != "audio/ogg" && type != "audio/opus") {
+  static const std::vector<std::string> kAccepted = {"audio/ogg", "audio/opus", "image/png",
+                                                     "image/jpeg", "image/webp"};
+  if (std::find(kAccepted.begin(), kAccepted.end(), type) == kAccepted.end()) {
     return invalid("unsupported_media_type",
-                   "the media store holds Ogg Opus only, not '" + std::string(content_type) + "'");
+                   "the media store holds Ogg Opus audio and PNG, JPEG or WebP images, not '" +
+                       std::string(content_type) + "'");
   }
   if (bytes.empty()) return invalid("empty_media", "no bytes to store");
 
   MediaInfo info;
   info.sha256 = sha256_hex(bytes);
   info.bytes = static_cast<std::int64_t>(bytes.size());
-  info.content_type = "audio/ogg";
+  info.content_type = type == "audio/opus" ? "audio/ogg" : type;
   const std::filesystem::path final_path = file_path(info.sha256);
   // Same name, same size: the same content (a SHA-256 collision is not a practical concern).
   // A size mismatch can only come from outside tampering; the rename below repairs it.

@@ -9,10 +9,11 @@
 
 namespace nguon {
 
-// Files live at <root>/<aa>/<sha256>.opus, where aa is the first two hex digits of the SHA-256
-// of the bytes (256 directories keep each one small). The store holds Ogg Opus only: put()
-// accepts content types "audio/ogg" and "audio/opus" (parameters such as "; codecs=opus" are
-// ignored) and always reports "audio/ogg".
+// Files live at <root>/<aa>/<sha256>, where aa is the first two hex digits of the SHA-256 of
+// the bytes (256 directories keep each one small). The store holds broadcast audio and board
+// images: put() accepts "audio/ogg", "audio/opus" (reported as "audio/ogg"), "image/png",
+// "image/jpeg" and "image/webp" (parameters such as "; codecs=opus" are ignored). The type is
+// not kept: readers sniff it from the bytes (core/images.h).
 //
 // put() writes a temporary file (".tmp-*", never a valid id) in the destination directory,
 // fsyncs it, renames it over the final name and fsyncs the directory: a crash leaves either

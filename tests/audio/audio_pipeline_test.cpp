@@ -954,7 +954,7 @@ TEST_F(MediaStoreTest, PutStoresUnderTheHash) {
   EXPECT_EQ(info->sha256, kAbcSha);
   EXPECT_EQ(info->bytes, 3);
   EXPECT_EQ(info->content_type, "audio/ogg");
-  const auto expected = base_ / "media" / "ba" / (std::string(kAbcSha) + ".opus");
+  const auto expected = base_ / "media" / "ba" / std::string(kAbcSha);
   auto path = store.path_of(kAbcSha);
   ASSERT_TRUE(path.ok());
   EXPECT_EQ(*path, expected.string());
@@ -1045,7 +1045,8 @@ TEST_F(MediaStoreTest, PathOfRejectsAnythingButAPresentLowerCaseHexId) {
 
 TEST_F(MediaStoreTest, RejectsOtherContentAndEmptyBytes) {
   FileMediaStore store(base_);
-  EXPECT_ERROR_CODE(store.put("abc", "image/png"), "unsupported_media_type");
+  EXPECT_ERROR_CODE(store.put("abc", "text/html"), "unsupported_media_type");
+  EXPECT_TRUE(store.put("png bytes", "image/png").ok());
   EXPECT_ERROR_CODE(store.put("abc", "audio/mpeg"), "unsupported_media_type");
   EXPECT_TRUE(store.put("abc", " Audio/Opus ").ok());
   EXPECT_ERROR_CODE(store.put("", "audio/ogg"), "empty_media");

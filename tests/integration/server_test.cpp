@@ -17,6 +17,7 @@
 
 #include "adapters/http/server.h"
 #include "app/api.h"
+#include "app/speech_stack.h"
 #include "app/unit_import.h"
 #include "core/audit.h"
 #include "tests/support/fakes.h"
@@ -37,6 +38,8 @@ struct Reply {
   int status = 0;
   std::string body;
   std::string set_cookie;
+  std::string content_type;
+  std::string content_range;
 };
 
 // Sends raw bytes on a new connection and parses one HTTP response.
@@ -52,14 +55,17 @@ Reply raw_exchange(std::uint16_t port, const std::string& bytes) {
   bhttp::read(s, buf, res, ec);
   if (ec) return {-1, ec.message(), ""};
   return {static_cast<int>(res.result_int()), res.body(),
-          std::string(res[bhttp::field::set_cookie])};
+          std::string(res[bhttp::field::set_cookie]), std::string(res[bhttp::field::content_type]),
+          std::string(res[bhttp::field::content_range])};
 }
 
 Reply request(std::uint16_t port, const std::string& method, const std::string& target,
               const std::string& body = "", const std::string& cookie = "",
-              const std::string& csrf = "") {
+              const std::string& csrf = "", const std::string& extra_headers = "",
+              const std::string& type = "application/json") {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!body.empty()) req += "Content-Type: application/json\r\n";
+  req += extra_headers;
+  if (!body.empty()) req += "Content-Type: " + type + "\r\n";
   if (!cookie.empty()) req += "Cookie: nguon_session=" + cookie + "\r\n";
   if (!csrf.empty()) req += "X-CSRF-Token: " + csrf + "\r\n";
   req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -69,11 +75,19 @@ Reply request(std::uint16_t port, const std::string& method, const std::string& 
 // An in-process server around the real Api on a given store, on a free loopback port.
 class LiveServer {
  public:
-  LiveServer(Store& store, std::function<void(const http::HttpRequest&)> before = nullptr)
+  LiveServer(Store& store, std::function<void(const http::HttpRequest&)> before = nullptr,
+             app::SpeechStack* speech = nullptr)
       : crypto_(Argon2Profile::kMin) {
     config_.deployment.scope = "38";
-    api_ = std::make_unique<app::Api>(app::ApiDeps{config_, store, clock_, crypto_, metrics_,
-                                                   [this] { return server_->draining(); }});
+    app::ApiDeps deps{config_, store,    clock_,
+                      crypto_, metrics_, [this] { return server_->draining(); }};
+    if (speech != nullptr) {
+      deps.synthesizer = speech->synthesizer.get();
+      deps.pipeline = speech->pipeline.get();
+      deps.media = speech->media.get();
+      deps.dictionary = speech->dictionary.get();
+    }
+    api_ = std::make_unique<app::Api>(deps);
     http::ServerOptions o;
     o.port = 0;
     o.threads = 2;
@@ -186,6 +200,85 @@ TEST(Server, GracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes) {
   EXPECT_TRUE(ec) << "a new connection was accepted during shutdown";
   EXPECT_EQ(slow.get().status, 200);  // the in-flight one completed
   live.stop(std::chrono::milliseconds(0));
+}
+
+// A PNG's structure (signature, IHDR, IEND): what the server checks before storing an image.
+std::string tiny_png() {
+  auto be32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  return std::string("\x89PNG\r\n\x1a\n") + be32(13) + "IHDR" + be32(4) + be32(4) +
+         std::string("\x08\x02\x00\x00\x00", 5) + be32(0) + be32(0) + "IEND" + be32(0xAE426082);
+}
+
+// The content routes over real sockets with the real speech stack (espeak-ng, libsndfile,
+// libebur128, libopusenc, files on disk).
+TEST(Server, BulletinMediaOverHttp) {
+  testing::TempStore db;
+  auto config = app::parse_config("[storage]\ndata_dir = \"" + db.dir() + "\"\n", {}, "/").value();
+  auto speech = app::make_speech_stack(config);
+  ASSERT_TRUE(speech) << speech.error().message;
+  LiveServer live(db.store(), nullptr, &speech.value());
+  auto pw = live.api().accounts().create_user_as_system(
+      {"bientap", "Biên tập", "14797", std::string("mat-khau-dai-1"), {{Role::kEditor, "14797"}}},
+      {"cli:test", "local"});
+  ASSERT_TRUE(pw);
+  Reply login = request(live.port(), "POST", "/api/v1/auth/login",
+                        R"({"username":"bientap","password":"mat-khau-dai-1"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string cookie = login.set_cookie.substr(14, 64);
+  const std::string csrf(json::parse(login.body).at("csrf_token").as_string());
+  Reply created = request(live.port(), "POST", "/api/v1/bulletins",
+                          R"({"title":"Thông báo","body":"UBND phường thông báo lịch họp lúc 7h30.",
+                              "category":"society","owner_unit":"14797"})",
+                          cookie, csrf);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string base =
+      "/api/v1/bulletins/" + std::to_string(json::parse(created.body).at("id").as_int64());
+
+  Reply image =
+      request(live.port(), "POST", base + "/images", tiny_png(), cookie, csrf, "", "image/png");
+  ASSERT_EQ(image.status, 201) << image.body;
+  const std::string image_url(
+      json::parse(image.body).at("images").as_array().at(0).at("url").as_string());
+  Reply fetched = request(live.port(), "GET", image_url, "", cookie);
+  EXPECT_EQ(fetched.status, 200);
+  EXPECT_EQ(fetched.content_type, "image/png");
+  EXPECT_EQ(fetched.body, tiny_png());
+  Reply gif = request(live.port(), "POST", base + "/images", "GIF89a\x01\x00", cookie, csrf, "",
+                      "image/gif");
+  EXPECT_EQ(gif.status, 422);
+  EXPECT_NE(gif.body.find("unsupported_image"), std::string::npos);
+  Reply text_audio =
+      request(live.port(), "PUT", base + "/audio", "just text", cookie, csrf, "", "audio/wav");
+  EXPECT_EQ(text_audio.status, 422);
+  EXPECT_NE(text_audio.body.find("not_audio"), std::string::npos);
+
+  Reply synth = request(live.port(), "POST", base + "/audio/synthesize", R"({"voice":"central"})",
+                        cookie, csrf);
+  ASSERT_EQ(synth.status, 200) << synth.body;
+  auto audio = json::parse(synth.body).at("audio");
+  const std::string media_url(audio.at("url").as_string());
+  const std::string id(audio.at("media_id").as_string());
+  EXPECT_GT(audio.at("seconds").as_double(), 1.0);
+  Reply part = request(live.port(), "GET", media_url, "", cookie, "", "Range: bytes=0-99\r\n");
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body.size(), 100u);
+  EXPECT_EQ(part.body.substr(0, 4), "OggS");
+  EXPECT_EQ(part.content_range.substr(0, 11), "bytes 0-99/");
+  EXPECT_EQ(request(live.port(), "GET", media_url, "", cookie, "", "Range: bytes=oops\r\n").status,
+            200);
+  EXPECT_EQ(
+      request(live.port(), "GET", media_url, "", cookie, "", "Range: bytes=99999999-\r\n").status,
+      416);
+  EXPECT_EQ(request(live.port(), "GET", media_url, "", cookie, "",
+                    "If-None-Match: \"x\", W/\"" + id + "\"\r\n")
+                .status,
+            304);
+  EXPECT_EQ(request(live.port(), "GET", "/api/v1/media/../../etc/passwd", "", cookie).status, 400);
+  EXPECT_EQ(request(live.port(), "GET", "/api/v1/media/" + std::string(64, 'a'), "", cookie).status,
+            404);
 }
 
 // --- the real binaries ---

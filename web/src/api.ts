@@ -111,6 +111,15 @@ export function fileBody(file: Blob): RawBody {
   return new RawBody(file, file.type || 'application/octet-stream');
 }
 
+/**
+ * An image as a raw request body. The server accepts any image/* type (or octet-stream) and
+ * judges by content, so a file without a usable type goes as octet-stream and still gets a
+ * precise answer (not_image, unsupported_image…) instead of unsupported_media_type.
+ */
+export function imageBody(file: Blob): RawBody {
+  return new RawBody(file, file.type.startsWith('image/') ? file.type : 'application/octet-stream');
+}
+
 export const api = {
   meta: () => request<Meta>('GET', '/meta', undefined, { auth: false }),
 
@@ -171,6 +180,9 @@ export const api = {
   spokenText: (id: number) => request<{ text: string }>('GET', `/bulletins/${id}/spoken-text`),
   synthesize: (id: number, voice: VoiceSettings) => request<Bulletin>('POST', `/bulletins/${id}/audio/synthesize`, voice),
   uploadAudio: (id: number, file: Blob) => request<Bulletin>('PUT', `/bulletins/${id}/audio`, fileBody(file)),
+  /** 201 with the bulletin; the server judges the image by its bytes (PNG, JPEG or WebP). */
+  addImage: (id: number, file: Blob) => request<Bulletin>('POST', `/bulletins/${id}/images`, imageBody(file)),
+  removeImage: (id: number, mediaId: string) => request<Bulletin>('DELETE', `/bulletins/${id}/images/${enc(mediaId)}`),
 
   notifications: (unreadOnly: boolean) =>
     request<ItemList<AppNotification>>('GET', `/notifications${unreadOnly ? '?unread=1' : ''}`),

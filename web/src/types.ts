@@ -117,6 +117,12 @@ export interface BulletinAudio {
   voice: string;
 }
 
+/** An image for electronic boards (PNG, JPEG or WebP), served by /api/v1/media/{media_id}. */
+export interface BulletinImage {
+  media_id: string;
+  url: string;
+}
+
 export interface Bulletin {
   id: number;
   owner_unit: string;
@@ -140,6 +146,8 @@ export interface Bulletin {
   approved_at: string | null;
   published_at: string | null;
   audio: BulletinAudio | null;
+  /** Absent from servers older than the images API: treat as []. */
+  images?: BulletinImage[];
   created_at: string;
   updated_at: string;
 }
