@@ -100,10 +100,10 @@ http::HttpResponse StaticFiles::serve(const std::string& raw_path,
                          hashed ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (file.extension() == ".html") {
-    r.headers.emplace_back(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+                           "style-src 'self' 'unsafe-inline'; "
+                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     r.headers.emplace_back("X-Frame-Options", "DENY");
     r.headers.emplace_back("Referrer-Policy", "same-origin");
   }

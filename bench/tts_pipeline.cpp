@@ -184,7 +184,7 @@ template <typename F>
 auto timed(const char* label, F&& f) {
   const auto start = Clock::now();
   auto result = f();
-  std::printf("  %-50s %8.3f s\n", label, seconds_since(start));
+  std::printf("  %-54s %8.3f s\n", label, seconds_since(start));
   return result;
 }
 
@@ -197,7 +197,7 @@ bool print_breakdown(const nguon::PcmAudio& speech, const nguon::PcmAudio& confo
   auto loudness = timed("measure_loudness, 48 kHz PCM (I + true peak)",
                         [&] { return nguon::measure_loudness(conformed); });
   if (!loudness) return false;
-  std::printf("  %-50s %8.2f LUFS, %.2f dBTP\n", "  speech as synthesised",
+  std::printf("  %-54s %8.2f LUFS, %.2f dBTP\n", "  speech as synthesised",
               loudness->integrated_lufs, loudness->true_peak_dbtp);
 
   nguon::SndfileOpusOptions single;
@@ -217,7 +217,7 @@ bool print_breakdown(const nguon::PcmAudio& speech, const nguon::PcmAudio& confo
   if (!one_decoded) return false;
   auto one_peak = nguon::measure_loudness(one_decoded.value());
   if (!one_peak) return false;
-  std::printf("  %-50s %8.2f dBTP after decoding (limit -1: %s)\n", "  1-pass output true peak",
+  std::printf("  %-54s %8.2f dBTP after decoding (limit -1: %s)\n", "  1-pass output true peak",
               one_peak->true_peak_dbtp,
               one_peak->true_peak_dbtp > -1 ? "over, so the default re-encodes" : "within");
 
@@ -227,7 +227,7 @@ bool print_breakdown(const nguon::PcmAudio& speech, const nguon::PcmAudio& confo
   auto free_gain = timed("encode_broadcast, no true-peak limit",
                          [&] { return unlimited.encode_broadcast(conformed); });
   if (!free_gain) return false;
-  std::printf("  %-50s %8.2f LUFS\n", "  its loudness", free_gain->loudness_lufs);
+  std::printf("  %-54s %8.2f LUFS\n", "  its loudness", free_gain->loudness_lufs);
 
   nguon::SndfileOpusOptions at24;
   at24.output_sample_rate = 24000;
@@ -239,7 +239,7 @@ bool print_breakdown(const nguon::PcmAudio& speech, const nguon::PcmAudio& confo
   auto encoded24 = timed("encode_broadcast fed at 24 kHz, no decoded-peak check",
                          [&] { return pipeline24.encode_broadcast(conformed24.value()); });
   if (!encoded24) return false;
-  std::printf("  %-50s %8zu bytes, %.0f bytes/min\n", "  its size", encoded24->bytes.size(),
+  std::printf("  %-54s %8zu bytes, %.0f bytes/min\n", "  its size", encoded24->bytes.size(),
               encoded24->bytes.size() / (encoded24->duration_seconds / 60));
   return true;
 }

@@ -52,7 +52,8 @@ tidy() {
 # Each libFuzzer target (clang, ASan+UBSan) on a copy of its seed corpus for a short while: a
 # smoke run that catches crashes new code brings into the untrusted-input parsers.
 fuzz_smoke() {
-  cmake --preset fuzz >/dev/null && cmake --build build/fuzz -j "$jobs" || return 1
+  cmake --preset fuzz >/dev/null &&
+    cmake --build build/fuzz -j "$jobs" --target normalizer_fuzz audio_decode_fuzz || return 1
   local target corpus ok=0
   for target in normalizer audio_decode; do
     corpus=$(mktemp -d)

@@ -23,7 +23,7 @@ namespace {
 
 constexpr std::size_t kReadChunkFrames = 4096;
 // encode_broadcast: one encode, plus at most two after lowering the gain for codec overshoot.
-constexpr int kMaxEncodePasses = 4;
+constexpr int kMaxEncodePasses = 3;
 // Upper bound on what decode() reserves up front from a header's claim; beyond this the vector
 // grows with the samples actually decoded, so a lying header cannot make us allocate.
 constexpr std::size_t kMaxReserveSamples = std::size_t{1} << 22;
@@ -387,7 +387,8 @@ std::uint32_t content_serial(std::span<const float> samples) {
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-Result<std::string> encode_opus(std::span<const float> mono, int rate, int bitrate) {
+Result<std::string> encode_opus(std::span<const float> mono, int rate, int bitrate,
+                                int complexity) {
   std::string out;
   OpusEncCallbacks callbacks{&append_to_string, &close_nothing};
   std::unique_ptr<OggOpusComments, CommentsDeleter> comments(ope_comments_create());
@@ -401,6 +402,7 @@ Result<std::string> encode_opus(std::span<const float> mono, int rate, int bitra
   const auto serial = static_cast<opus_int32>(content_serial(mono) & 0x7FFFFFFF);
   if ((error = ope_encoder_ctl(enc.get(), OPUS_SET_APPLICATION(OPUS_APPLICATION_VOIP))) != 0 ||
       (error = ope_encoder_ctl(enc.get(), OPUS_SET_BITRATE(bitrate))) != 0 ||
+      (error = ope_encoder_ctl(enc.get(), OPUS_SET_COMPLEXITY(complexity))) != 0 ||
       (error = ope_encoder_ctl(enc.get(), OPE_SET_SERIALNO(serial))) != 0) {
     return internal(std::string("libopusenc: ") + ope_strerror(error));
   }
@@ -859,32 +861,47 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
   NGUON_TRY(check_input(pcm));
   if (pcm.samples.empty()) return invalid("empty_audio", "no samples to encode");
   const int rate = options_.output_sample_rate;
-  const std::vector<float> base = resample_mono(downmix(pcm), pcm.sample_rate, rate);
-  if (base.empty()) return invalid("empty_audio", "shorter than one output sample");
-  auto before = measure(base, 1, rate, false);
+  // Loudness work happens at the input's rate (usually 22.05 kHz speech: less than half the
+  // samples of 48 kHz), then one resample feeds the encoder.
+  const std::vector<float> base = downmix(pcm);
+  auto before = measure(base, 1, pcm.sample_rate, false);
   if (!before) return before.error();
 
   // Silence (or everything under the -70 LUFS gate) has loudness -inf: encoded as is.
-  if (!std::isfinite(before->integrated_lufs)) {
-    auto bytes = encode_opus(base, rate, options_.bitrate_bps);
-    if (!bytes) return bytes.error();
-    return EncodedAudio{std::move(bytes).value(), static_cast<double>(base.size()) / rate,
-                        before->integrated_lufs};
-  }
-
+  const bool silent = !std::isfinite(before->integrated_lufs);
   // Speech peaks sit 15-20 dB above its loudness, so reaching the target under the true-peak
-  // limit needs a limiter, not just gain. The limiter's ceiling starts below the limit (its
-  // sample peaks miss inter-sample peaks) and is lowered by whatever excess the codec adds.
-  double ceiling_db = options_.true_peak_limit_dbtp ? *options_.true_peak_limit_dbtp - 1.5 : 0.0;
+  // limit needs a limiter, not just gain. The ceiling starts well below the limit: the limiter
+  // sees sample peaks only, and Opus at speech bitrates adds about 2 dB to peaks. Should the
+  // decoded stream still exceed the limit, the ceiling drops by the excess and we encode again.
+  double ceiling_db = options_.true_peak_limit_dbtp ? *options_.true_peak_limit_dbtp - 3.0 : 0.0;
   std::vector<float> mono;
   Result<std::string> bytes = internal("not encoded");
-  double offset_db = 0;  // what the codec takes off the loudness, learnt from the decoded stream
+  double codec_offset_db = 0;  // loudness the codec took off, learnt from a decoded pass
+  double last_true_peak = 0;
   for (int pass = 0; pass < kMaxEncodePasses; ++pass) {
-    auto loud = loudness_normalised(base, rate, before->integrated_lufs + offset_db, ceiling_db);
-    if (!loud) return loud.error();
-    mono = std::move(loud.value());
-    bytes = encode_opus(mono, rate, options_.bitrate_bps);
-    if (!bytes || !options_.true_peak_limit_dbtp || !options_.check_decoded_true_peak) break;
+    std::vector<float> shaped = base;
+    if (!silent) {
+      auto loud = loudness_normalised(base, pcm.sample_rate, before->integrated_lufs, ceiling_db);
+      if (!loud) return loud.error();
+      shaped = std::move(loud.value());
+    }
+    mono = resample_mono(shaped, pcm.sample_rate, rate);
+    if (mono.empty()) return invalid("empty_audio", "shorter than one output sample");
+    if (!silent) {
+      // K-weighting near a low input's Nyquist differs a little from 48 kHz: trim the final
+      // loudness with a small plain gain (the limiter's 3 dB margin absorbs it).
+      auto at_rate = measure(mono, 1, rate, false);
+      if (!at_rate) return at_rate.error();
+      const double trim = options_.target_lufs + codec_offset_db - at_rate->integrated_lufs;
+      if (std::isfinite(trim) && std::abs(trim) > 0.05 && std::abs(trim) < 3) {
+        const auto g = static_cast<float>(std::pow(10.0, trim / 20));
+        for (float& v : mono) v *= g;
+      }
+    }
+    bytes = encode_opus(mono, rate, options_.bitrate_bps, options_.complexity);
+    if (!bytes || silent || !options_.true_peak_limit_dbtp || !options_.check_decoded_true_peak) {
+      break;
+    }
     auto decoded = decode_opus(*bytes, AudioLimits{.max_input_bytes = bytes->size(),
                                                    .max_duration_seconds = 1e9,
                                                    .max_channels = 1});
@@ -895,10 +912,14 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
     if (!heard) return heard.error();
     const double excess = heard->true_peak_dbtp - *options_.true_peak_limit_dbtp;
     const double miss = options_.target_lufs - heard->integrated_lufs;
-    if (excess > 0) {
-      ceiling_db -= excess + 0.1;
-    } else if (std::isfinite(miss) && std::abs(miss) > 0.3) {
-      offset_db -= miss;  // normalise the next pass as if the input were that much quieter
+    // A lower ceiling helps only when the overshoot sits on limited peaks; when it sits on a
+    // codec transient elsewhere (the last pass did not lower it), stop paying for encodes.
+    const bool ceiling_helps = pass == 0 || heard->true_peak_dbtp < last_true_peak - 0.3;
+    last_true_peak = heard->true_peak_dbtp;
+    if (excess > 0 && ceiling_helps) {
+      ceiling_db -= excess + 0.2;
+    } else if (excess <= 0 && std::isfinite(miss) && std::abs(miss) > 0.5) {
+      codec_offset_db += miss;  // rare: the codec changed the loudness noticeably
     } else {
       break;
     }
@@ -918,20 +939,31 @@ Result<std::vector<float>> SndfileOpusPipeline::loudness_normalised(const std::v
                                                                     int rate, double base_lufs,
                                                                     double ceiling_db) const {
   // Gain to the target, then limit; limiting lowers loudness a little, so raise the gain by the
-  // shortfall and limit again, until within 0.2 LU (three rounds at most).
+  // shortfall and limit again, until within 0.2 LU (four rounds at most; two usually do).
   double gain_db = options_.target_lufs - base_lufs;
   const auto ceiling = static_cast<float>(std::pow(10.0, ceiling_db / 20));
-  std::vector<float> out;
-  for (int round = 0; round < 8; ++round) {
+  std::vector<float> out(base.size());
+  // Under heavy limiting most added gain is eaten by the limiter, so the gain is updated with
+  // the secant method (loudness as a function of gain), not by the raw shortfall.
+  double prev_gain = 0;
+  double prev_lufs = 0;
+  for (int round = 0; round < 6; ++round) {
     const auto gain = static_cast<float>(std::pow(10.0, gain_db / 20));
-    out = base;
-    for (float& s : out) s *= gain;
-    if (options_.true_peak_limit_dbtp) limit_peaks(out, rate, ceiling);
+    std::transform(base.begin(), base.end(), out.begin(), [gain](float v) { return v * gain; });
+    if (!options_.true_peak_limit_dbtp) break;  // plain gain: exact by construction
+    limit_peaks(out, rate, ceiling);
     auto now = measure(out, 1, rate, false);
     if (!now) return now.error();
     const double shortfall = options_.target_lufs - now->integrated_lufs;
-    if (!std::isfinite(shortfall) || std::abs(shortfall) < 0.2) break;
-    gain_db += shortfall;
+    if (!std::isfinite(shortfall) || std::abs(shortfall) < 0.15) break;
+    double step = shortfall;
+    if (round > 0 && gain_db != prev_gain) {
+      const double slope = (now->integrated_lufs - prev_lufs) / (gain_db - prev_gain);
+      if (slope > 0.05) step = std::clamp(shortfall / slope, shortfall, 6 * shortfall);
+    }
+    prev_gain = gain_db;
+    prev_lufs = now->integrated_lufs;
+    gain_db += step;
   }
   return out;
 }

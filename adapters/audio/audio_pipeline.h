@@ -24,6 +24,9 @@ struct SndfileOpusOptions {
   // Opus bitrate (VBR target), 6000..510000. 24 kb/s is good quality for mono speech;
   // measured averages are 22-26 kb/s (tonal content costs more, pauses less).
   int bitrate_bps = 24000;
+  // Opus encoder complexity, 0..10. 5 costs about 40% less CPU than 10 for speech at 24 kb/s
+  // with no audible difference on loudspeakers (bench/README.md, "TTS pipeline").
+  int complexity = 5;
   // Rate the encoder is fed at; one of Opus's native rates (8000, 12000, 16000, 24000, 48000).
   int output_sample_rate = 48000;
   // The true peak (4x oversampled) the output may reach: a look-ahead limiter keeps peaks under
@@ -67,11 +70,11 @@ class SndfileOpusPipeline final : public AudioPipeline {
   // (possible in float WAV) are replaced by 0; float values beyond [-1, 1] are kept.
   Result<PcmAudio> decode(std::string_view bytes) override;
 
-  // Downmix (channel average) -> resample to output_sample_rate -> gain to target_lufs with a
-  // look-ahead limiter holding peaks under true_peak_limit_dbtp (re-measured and corrected to
-  // within 0.2 LU) -> Ogg Opus (mono, OPUS_APPLICATION_VOIP, bitrate_bps) -> optionally
-  // re-decode and, if the codec pushed the true peak over the limit, lower the limiter's
-  // ceiling by the excess and encode again (check_decoded_true_peak). loudness_lufs is
+  // Downmix (channel average) -> gain to target_lufs with a look-ahead limiter holding peaks
+  // 3 dB under true_peak_limit_dbtp (re-measured and corrected to within 0.2 LU), at the input
+  // rate -> resample to output_sample_rate -> Ogg Opus (mono, OPUS_APPLICATION_VOIP, bitrate_bps)
+  // -> optionally re-decode and, if the codec pushed the true peak over the limit, lower the
+  // limiter's ceiling by the excess and encode again (check_decoded_true_peak). loudness_lufs is
   // measured on the final gained signal before encoding (decoded Opus measures within about
   // 0.4 LU of it); it is -infinity for silence (or audio entirely below the -70 LUFS gate),
   // which is encoded without gain. Output is deterministic: the same PCM gives the same bytes.

@@ -160,10 +160,17 @@ export async function startServer() {
 }
 
 /**
+ * Chromium flags for a fake microphone (a periodic beep tone) granted without a permission prompt:
+ * `launchBrowser({ args: FAKE_MEDIA_ARGS })`.
+ */
+export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/**
  * Headless Chromium. Playwright refuses a --user-data-dir argument with launch(); instead it
  * creates a fresh temporary profile directory for every launch and deletes it on close.
+ * `args` are added to the default flags (e.g. FAKE_MEDIA_ARGS).
  */
-export async function launchBrowser() {
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
@@ -175,6 +182,7 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
   });
 }

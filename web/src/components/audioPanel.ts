@@ -1,6 +1,7 @@
 // Audio of a bulletin: the player (Opus served with Range/ETag by /api/v1/media/{id}), speech
-// synthesis with voice settings, upload of a recorded file, and the spoken text (what the
-// synthesizer will read: numbers, dates and abbreviations spelled out).
+// synthesis with voice settings, recording in the browser (./recorder.ts), upload of a recorded
+// file, and the spoken text (what the synthesizer will read: numbers, dates and abbreviations
+// spelled out).
 
 import { api } from '../api';
 import { state } from '../app';
@@ -9,6 +10,7 @@ import { errorText } from '../errors';
 import { labelOf, t } from '../i18n';
 import { VOICES, type Bulletin, type Voice } from '../types';
 import { fmtDuration, spinner } from './bulletinBits';
+import { recorderSection } from './recorder';
 
 /** Remembered for the session: an editor usually keeps one voice. */
 const lastVoice = { voice: 'north' as Voice, rate_wpm: 150, pitch: 50, paragraph_pause_ms: 700 };
@@ -183,7 +185,14 @@ export function audioPanel(
         { el: up, busyText: t('common.busy') },
       );
     });
-    parts.push(synthForm, uploadForm);
+    // ---- recording in the browser ----
+    const recorder = recorderSection(b, {
+      onBusy: (active) => {
+        for (const c of [voice, rate, pitch, pause, go, file, up]) c.disabled = active;
+      },
+      onUsed: (updated) => onChange(updated, t('record.used')),
+    });
+    parts.push(synthForm, recorder, uploadForm);
   } else if (canEdit && audioOn && b.status !== 'archived') {
     parts.push(h('p', { class: 'hint', testid: 'audio-locked', text: t('audio.locked') }));
   }

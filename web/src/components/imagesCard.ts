@@ -52,7 +52,7 @@ export function imagesCard(b: Bulletin, canEdit: boolean): HTMLElement | null {
     'aria-describedby': hintId,
   });
   // The label is the visible button; the native input stays focusable (keyboard, screen readers).
-  const addLabel = h('label', { for: inputId, class: 'btn file-btn', testid: 'images-add', text: `＋ ${t('images.add')}` });
+  const addLabel = h('label', { for: inputId, class: 'btn file-btn', testid: 'images-add', text: `+ ${t('images.add')}` });
   const addRow = h('div', { class: 'images-add' }, input, addLabel, h('p', { class: 'hint', id: hintId, text: t('images.hint', { max: MAX_IMAGES }) }));
 
   const controls = (): (HTMLInputElement | HTMLButtonElement)[] => [input, ...removeButtons];

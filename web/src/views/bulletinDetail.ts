@@ -1,10 +1,12 @@
 // Bulletin detail: content, status timeline, revision history, workflow actions by status and
-// role (edit, submit, approve / return with a reason, publish, archive) and the audio card.
+// role (edit, submit, approve / return with a reason, publish, archive), the images card (for
+// electronic boards) and the audio card.
 
 import { api, ApiError } from '../api';
 import { navigate, state, type View } from '../app';
 import { audioPanel } from '../components/audioPanel';
 import { refreshBell } from '../components/bell';
+import { imagesCard } from '../components/imagesCard';
 import {
   categoryLabel,
   fmtTime,
@@ -64,7 +66,7 @@ export function bulletinDetailView(): View {
       h(
         'div',
         { class: 'detail-grid' },
-        h('div', { class: 'detail-main' }, contentCard(b), audioPanel(b, isEditor, (next, text) => rerender(next, undefined, text), audioNotice)),
+        h('div', { class: 'detail-main' }, contentCard(b), imagesCard(b, isEditor), audioPanel(b, isEditor, (next, text) => rerender(next, undefined, text), audioNotice)),
         h('div', { class: 'detail-side' }, factsCard(b), timelineCard(b), revisionsCard(b)),
       ),
     );
