@@ -10,6 +10,7 @@
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "app/app.h"
 #include "app/demo.h"
+#include "app/system_clock.h"
 #include "app/unit_import.h"
 #include "core/access.h"
 #include "core/accounts.h"
@@ -17,15 +18,6 @@
 
 namespace nguon::app {
 namespace {
-
-class SystemClock final : public Clock {
- public:
-  UnixTime now() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 RequestOrigin cli_origin() {
   const char* user = std::getenv("USER");

@@ -1,4 +1,5 @@
 #include "app/app.h"
+#include "app/system_clock.h"
 
 #include <csignal>
 #include <filesystem>
@@ -18,15 +19,6 @@
 
 namespace nguon::app {
 namespace {
-
-class SystemClock final : public Clock {
- public:
-  UnixTime now() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 std::optional<std::string> config_path_from_args(int argc, char** argv, std::string& error) {
   for (int i = 1; i < argc; ++i) {
