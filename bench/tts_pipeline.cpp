@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
     }
 
     start = Clock::now();
-    auto conformed = pipeline.conform(speech.value(), 48000);
+    auto conformed = pipeline.conform(speech.value(), pipeline.options().output_sample_rate);
     t.conform.push_back(seconds_since(start));
     if (!conformed) {
       std::fprintf(stderr, "conform: %s\n", conformed.error().message.c_str());

@@ -8,7 +8,9 @@
 namespace nguon {
 namespace {
 
-constexpr int kJoinSampleRate = 48000;  // Opus's native rate: joining there costs no quality
+// Pieces (tune, speech, tune) are joined at 24 kHz, the rate the audio pipeline encodes at:
+// Opus at speech bitrates keeps no content above 12 kHz, so nothing audible is lost.
+constexpr int kJoinSampleRate = 24000;
 constexpr double kTuneGapSeconds = 0.6;
 
 void append_silence(PcmAudio& pcm, double seconds) {

@@ -878,6 +878,7 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
   Result<std::string> bytes = internal("not encoded");
   double codec_offset_db = 0;  // loudness the codec took off, learnt from a decoded pass
   double last_true_peak = 0;
+  double final_lufs = before->integrated_lufs;  // of `mono` as encoded
   for (int pass = 0; pass < kMaxEncodePasses; ++pass) {
     std::vector<float> shaped = base;
     if (!silent) {
@@ -893,9 +894,11 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
       auto at_rate = measure(mono, 1, rate, false);
       if (!at_rate) return at_rate.error();
       const double trim = options_.target_lufs + codec_offset_db - at_rate->integrated_lufs;
+      final_lufs = at_rate->integrated_lufs;
       if (std::isfinite(trim) && std::abs(trim) > 0.05 && std::abs(trim) < 3) {
         const auto g = static_cast<float>(std::pow(10.0, trim / 20));
         for (float& v : mono) v *= g;
+        final_lufs += trim;  // loudness scales exactly with a plain gain
       }
     }
     bytes = encode_opus(mono, rate, options_.bitrate_bps, options_.complexity);
@@ -925,13 +928,11 @@ Result<EncodedAudio> SndfileOpusPipeline::encode_broadcast(const PcmAudio& pcm) 
     }
   }
   if (!bytes) return bytes.error();
-  auto after = measure(mono, 1, rate, false);
-  if (!after) return after.error();
 
   EncodedAudio encoded;
   encoded.bytes = std::move(bytes).value();
   encoded.duration_seconds = static_cast<double>(mono.size()) / rate;
-  encoded.loudness_lufs = after->integrated_lufs;
+  encoded.loudness_lufs = final_lufs;
   return encoded;
 }
 
