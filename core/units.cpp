@@ -89,4 +89,12 @@ bool is_well_formed_code(std::string_view code) {
          all_digits(code.substr(6));
 }
 
+std::vector<std::string> ancestor_paths(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (path[i] == '/') out.push_back(path.substr(0, i + 1));
+  }
+  return out;
+}
+
 }  // namespace nguon::units

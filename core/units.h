@@ -34,4 +34,8 @@ Result<Unit> make_village(const Unit& commune, const std::vector<Unit>& existing
 // (village). Anything else cannot name a unit, so lookups reject it before touching a store.
 bool is_well_formed_code(std::string_view code);
 
+// The paths of the units strictly above the unit at `path` ("VN/38/16597/" → "VN/", "VN/38/").
+// Unit paths end in '/', so these are exactly the stored paths that are strict prefixes of it.
+std::vector<std::string> ancestor_paths(const std::string& path);
+
 }  // namespace nguon::units

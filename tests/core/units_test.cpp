@@ -40,6 +40,11 @@ TEST(Units, VillageRulesAreEnforced) {
   EXPECT_EQ(make_village(a, {}, "X", "thôn").error().code, "not_a_commune");
 }
 
+TEST(Units, AncestorPathsAreTheStrictPrefixes) {
+  EXPECT_EQ(ancestor_paths("VN/38/16597/"), (std::vector<std::string>{"VN/", "VN/38/"}));
+  EXPECT_TRUE(ancestor_paths("VN/").empty());
+}
+
 TEST(Units, CodeShapes) {
   EXPECT_TRUE(is_well_formed_code("VN"));
   EXPECT_TRUE(is_well_formed_code("38"));

@@ -289,16 +289,6 @@ std::string placeholders(int first, size_t n) {
   return out;
 }
 
-// The paths of the units strictly above the unit at `path` ("VN/38/16597/" → "VN/", "VN/38/").
-// Unit paths end in '/', so these are exactly the stored paths that are strict prefixes of it.
-std::vector<std::string> ancestor_paths(const std::string& path) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i + 1 < path.size(); ++i) {
-    if (path[i] == '/') out.push_back(path.substr(0, i + 1));
-  }
-  return out;
-}
-
 // Selected with the table aliased as b; read_bulletin reads them in this order.
 constexpr const char* kBulletinColumns =
     "b.id, b.owner_unit, b.title, b.summary, b.body, b.category, b.priority, b.language, "
@@ -805,7 +795,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<Bulletin>> library_bulletins(const std::string& unit_path, UnixTime now,
                                                   size_t limit) override {
-    const std::vector<std::string> owners = ancestor_paths(unit_path);
+    const std::vector<std::string> owners = units::ancestor_paths(unit_path);
     if (owners.empty()) return std::vector<Bulletin>();  // nothing is above the nation
     Params params;
     params.text(unit_path).integer(now).limit(limit);
