@@ -10,6 +10,8 @@
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "app/app.h"
 #include "app/demo.h"
+#include "app/demo_devices.h"
+#include "app/speech_stack.h"
 #include "app/system_clock.h"
 #include "app/unit_import.h"
 #include "core/access.h"
@@ -101,6 +103,27 @@ int print_media_info(const std::optional<std::string>& config_path, const std::s
   return 0;
 }
 
+// The demo's simulated clusters: needs [broker] enabled and the demo seed.
+int seed_devices(Session& s, const std::string& admin, const std::string& bundles_dir) {
+  if (!s.config.broker.enabled) {
+    return fail(invalid("invalid_config", "demo-devices needs [broker] enabled = true"));
+  }
+  auto speech = make_speech_stack(s.config);
+  if (!speech) return fail(speech.error());
+  auto stack = make_broadcast_stack(s.config, *s.store, s.clock, *s.crypto, speech->media.get());
+  if (!stack) return fail(stack.error());
+  auto written = seed_demo_devices(*stack.value(), *s.store, s.clock, *s.crypto, &speech.value(),
+                                   admin, bundles_dir, cli_origin());
+  if (!written) return fail(written.error());
+  // Publish the manifests of the new devices before the process ends.
+  if (auto counts = stack.value()->manifests->refresh_now("", true); !counts) {
+    return fail(counts.error());
+  }
+  std::cout << "{\"devices\":" << written.value() << ",\"bundles\":" << json_quote(bundles_dir)
+            << "}\n";
+  return 0;
+}
+
 }  // namespace
 
 int admin_main(int argc, char** argv) {
@@ -146,6 +169,13 @@ int admin_main(int argc, char** argv) {
   auto* media_info = cli.add_subcommand(
       "media-info", "decode a stored Opus file and print its duration and EBU R128 loudness");
   media_info->add_option("--id", media_id, "media id (SHA-256)")->required();
+
+  std::string bundles_dir, demo_admin = "admin";
+  auto* demo_devices = cli.add_subcommand(
+      "demo-devices", "register and provision the demo loudspeaker clusters (needs the broker)");
+  demo_devices->add_option("--bundles", bundles_dir, "folder for the devices' config bundles")
+      ->required();
+  demo_devices->add_option("--admin", demo_admin, "admin user acting (default: admin)");
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -263,6 +293,7 @@ int admin_main(int argc, char** argv) {
     std::cout << "backup written to " << backup_to << "\n";
     return 0;
   }
+  if (demo_devices->parsed()) return seed_devices(s, demo_admin, bundles_dir);
   if (demo->parsed()) {
     auto lines = seed_demo(*s.store, *s.accounts, s.clock, *s.crypto, root, cli_origin());
     if (!lines) return fail(lines.error());

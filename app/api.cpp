@@ -111,16 +111,20 @@ HttpResponse meta(Ctx& c) {
     categories.push_back(
         json::object{{"code", cat.code}, {"name_vi", cat.name_vi}, {"name_en", cat.name_en}});
   }
-  return json_response(200,
-                       json::object{{"scope", c.deps.config.deployment.scope},
-                                    {"categories", std::move(categories)},
-                                    {"priorities", json::array{"normal", "priority", "emergency"}},
-                                    {"voices", json::array{"north", "central", "south"}},
-                                    {"audio", c.audio != nullptr},
-                                    {"scope_name", scope_name},
-                                    {"version", kVersion},
-                                    {"roles", std::move(roles)},
-                                    {"village_types", std::move(villages)}});
+  return json_response(
+      200,
+      json::object{{"scope", c.deps.config.deployment.scope},
+                   {"categories", std::move(categories)},
+                   {"priorities", json::array{"normal", "priority", "emergency"}},
+                   {"voices", json::array{"north", "central", "south"}},
+                   {"audio", c.audio != nullptr},
+                   {"scope_name", scope_name},
+                   {"version", kVersion},
+                   {"roles", std::move(roles)},
+                   {"village_types", std::move(villages)},
+                   {"devices", c.deps.devices != nullptr},
+                   {"map", json::object{{"tile_url", c.deps.config.devices.map_tile_url},
+                                        {"attribution", c.deps.config.devices.map_attribution}}}});
 }
 
 HttpResponse login(Ctx& c) {
@@ -499,6 +503,8 @@ HttpResponse authed_route(Ctx& c) {
   }
   if (s[0] == "audit" && n == 1) return m == "GET" ? audit_log(c) : method_not_allowed("GET");
   if (auto r = bulletin_routes(c)) return std::move(*r);
+  if (auto r = device_routes(c)) return std::move(*r);
+  if (auto r = schedule_routes(c)) return std::move(*r);
   return error_response(not_found("no such API endpoint"));
 }
 
@@ -580,8 +586,14 @@ void ReadCache::put(const std::string& key, std::uint64_t version, std::string b
   entries_[key] = {std::move(body), version, clock_.now()};
 }
 
+namespace {
+// Uploads whose body is JSON (a large CSV inside {"csv": …}) rather than media.
+bool is_json_upload(std::string_view path) { return path == "/api/v1/devices/import"; }
+}  // namespace
+
 bool is_upload_target(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
+  if (is_json_upload(path)) return true;
   auto ends_with = [&](std::string_view suffix) {
     return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
   };
@@ -607,7 +619,7 @@ Api::Api(ApiDeps deps)
       accounts_(deps_.store, deps_.clock, deps_.crypto, deps_.config.security.policy),
       units_(deps_.store, deps_.clock, deps_.crypto),
       bulletins_(deps_.store, deps_.clock, deps_.crypto),
-      static_files_(deps_.config.server.web_root),
+      static_files_(deps_.config.server.web_root, origin_of(deps_.config.devices.map_tile_url)),
       login_limiter_(deps_.clock, deps_.config.security.login_attempts_per_minute_per_ip),
       read_cache_(deps_.clock, 30),
       scope_root_(deps_.config.is_central() ? std::string(units::kNationCode)
@@ -698,7 +710,7 @@ HttpResponse Api::route(Call& call) {
   if (is_mutation(c.req.method)) {
     auto type = c.req.header("content-type");
     const bool has_body = !c.req.body.empty();
-    if (has_body && is_upload_target(path)) {
+    if (has_body && is_upload_target(path) && !is_json_upload(path)) {
       if (!type || (type->substr(0, 6) != "audio/" && type->substr(0, 6) != "image/" &&
                     *type != "application/octet-stream")) {
         return error_response(
@@ -718,6 +730,8 @@ HttpResponse Api::route(Call& call) {
   if (c.segs.size() == 2 && c.segs[0] == "auth" && c.segs[1] == "logout") {
     return c.req.method == "POST" ? logout(c) : method_not_allowed("POST");
   }
+  // Device-facing routes authenticate devices, not users (app/api_devices.cpp).
+  if (auto r = device_facing_routes(c)) return std::move(*r);
   auto who = authenticate(c);
   if (!who) return error_response(who.error());
   c.auth = std::move(who.value());

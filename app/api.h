@@ -25,6 +25,11 @@
 #include "core/unit_service.h"
 #include "core/vi_normalizer.h"
 
+namespace nguon {
+class DeviceService;    // core/devices/device_service.h
+class ScheduleService;  // core/schedule/schedule_service.h
+}  // namespace nguon
+
 namespace nguon::app {
 
 // Sliding one-minute window of attempts per key (client IP). Thread-safe.
@@ -41,7 +46,8 @@ class RateLimiter {
   std::map<std::string, std::deque<UnixTime>> attempts_;
 };
 
-// True for request targets that carry raw audio (a larger body limit and audio content types).
+// True for request targets that may carry large bodies (audio.max_upload_bytes, not
+// server.body_limit_bytes): raw audio and images, and the devices CSV import (as JSON).
 bool is_upload_target(std::string_view target);
 
 // Rendered bodies of hot, rarely changing reads (the unit tree) per caller scope. An entry is
@@ -77,6 +83,9 @@ struct ApiDeps {
   AudioPipeline* pipeline = nullptr;
   MediaStore* media = nullptr;
   const vi::AbbreviationDictionary* dictionary = nullptr;
+  // The broadcast capability (issue 4); when null, its endpoints answer 503.
+  DeviceService* devices = nullptr;
+  ScheduleService* schedules = nullptr;
 };
 
 class Api {

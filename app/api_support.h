@@ -172,6 +172,13 @@ std::optional<UnixTime> parse_iso8601(std::string_view s);
 // Routes under /api/v1/ owned by app/api_bulletins.cpp (bulletins, library, media,
 // notifications, unit settings); nullopt when the path is not theirs.
 std::optional<HttpResponse> bulletin_routes(Ctx& c);
+// Routes owned by app/api_devices.cpp (devices, groups, broadcasts, play logs); nullopt when
+// the path is not theirs. device_facing_routes runs before user authentication: devices
+// authenticate with their own credentials (GET /api/v1/device-media/{sha256}).
+std::optional<HttpResponse> device_routes(Ctx& c);
+std::optional<HttpResponse> device_facing_routes(Ctx& c);
+// Routes owned by app/api_schedules.cpp (programmes, the schedule calendar).
+std::optional<HttpResponse> schedule_routes(Ctx& c);
 // Serves a stored media file with ETag and Range support.
 HttpResponse serve_media(Ctx& c, const std::string& sha256);
 

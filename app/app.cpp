@@ -10,6 +10,7 @@
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "adapters/http/server.h"
 #include "app/api.h"
+#include "app/broadcast_stack.h"
 #include "app/log.h"
 #include "app/metrics.h"
 #include "app/speech_stack.h"
@@ -94,10 +95,31 @@ int server_main(int argc, char** argv) {
     std::cerr << "configuration error: " << speech.error().message << "\n";
     return 2;
   }
+  std::unique_ptr<BroadcastStack> broadcast;
+  if (cfg.broker.enabled) {
+    auto made = make_broadcast_stack(cfg, *store.value(), clock, crypto, speech->media.get());
+    if (!made) {
+      std::cerr << "configuration error: " << made.error().message << "\n";
+      return 2;
+    }
+    broadcast = std::move(made.value());
+  }
   std::unique_ptr<http::HttpServer> server;
-  Api api(ApiDeps{cfg, *store.value(), clock, crypto, metrics,
-                  [&server] { return server && server->draining(); }, speech->synthesizer.get(),
-                  speech->pipeline.get(), speech->media.get(), speech->dictionary.get()});
+  ApiDeps deps{cfg,
+               *store.value(),
+               clock,
+               crypto,
+               metrics,
+               [&server] { return server && server->draining(); },
+               speech->synthesizer.get(),
+               speech->pipeline.get(),
+               speech->media.get(),
+               speech->dictionary.get()};
+  if (broadcast) {
+    deps.devices = broadcast->devices.get();
+    deps.schedules = broadcast->schedules.get();
+  }
+  Api api(std::move(deps));
   http::ServerOptions options{cfg.server.listen,
                               cfg.server.port,
                               cfg.server.threads,
@@ -137,6 +159,7 @@ int server_main(int argc, char** argv) {
   stopping = true;
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  if (broadcast) broadcast->stop();
   log::info("stopped");
   return 0;
 }

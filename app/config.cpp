@@ -53,6 +53,14 @@ std::function<Status(Config&, const Value&)> flag(std::function<void(Config&, bo
   };
 }
 
+// A string key stored as given.
+std::function<Status(Config&, const Value&)> text_into(std::function<std::string*(Config&)> field) {
+  return [=](Config& c, const Value& v) -> Status {
+    *field(c) = std::get<std::string>(v);
+    return {};
+  };
+}
+
 bool is_province_code(const std::string& s) {
   return s.size() == 2 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -216,6 +224,59 @@ std::vector<Key> schema(const std::string& dir) {
          return {};
        })},
       {"log.json", Type::kBool, flag([](Config& c, bool b) { c.log.json = b; })},
+      {"broker.enabled", Type::kBool, flag([](Config& c, bool b) { c.broker.enabled = b; })},
+      {"broker.host", Type::kString, text_into([](Config& c) { return &c.broker.host; })},
+      {"broker.port", Type::kInt,
+       int_in("broker.port", 1, 65535,
+              [](Config& c, std::int64_t n) { c.broker.port = static_cast<int>(n); })},
+      {"broker.username", Type::kString, text_into([](Config& c) { return &c.broker.username; })},
+      {"broker.password", Type::kString, text_into([](Config& c) { return &c.broker.password; })},
+      {"broker.password_file", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.broker.password_file = path_in(std::move(v));
+         return {};
+       })},
+      {"broker.client_id", Type::kString, text_into([](Config& c) { return &c.broker.client_id; })},
+      {"broker.shared_group", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v.empty() || v.find_first_of("/+#") != std::string::npos) {
+           return bad("broker.shared_group", "must be non-empty without '/', '+' or '#'");
+         }
+         c.broker.shared_group = std::move(v);
+         return {};
+       })},
+      {"broker.accounts", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v != "dynsec" && v != "external") {
+           return bad("broker.accounts", "must be \"dynsec\" or \"external\"");
+         }
+         c.broker.accounts = std::move(v);
+         return {};
+       })},
+      {"broker.device_host", Type::kString,
+       text_into([](Config& c) { return &c.broker.device_host; })},
+      {"broker.device_port", Type::kInt,
+       int_in("broker.device_port", 0, 65535,
+              [](Config& c, std::int64_t n) { c.broker.device_port = static_cast<int>(n); })},
+      {"broker.device_tls", Type::kBool, flag([](Config& c, bool b) { c.broker.device_tls = b; })},
+      {"devices.signing_key_file", Type::kString,
+       str([path_in](Config& c, std::string v) -> Status {
+         c.devices.signing_key_file = path_in(std::move(v));
+         return {};
+       })},
+      {"devices.media_base_url", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+           return bad("devices.media_base_url", "must be an http:// or https:// URL");
+         }
+         c.devices.media_base_url = std::move(v);
+         return {};
+       })},
+      {"devices.manifest_horizon_days", Type::kInt,
+       int_in("devices.manifest_horizon_days", 1, 60,
+              [](Config& c, std::int64_t n) {
+                c.devices.manifest_horizon_days = static_cast<int>(n);
+              })},
+      {"devices.map_tile_url", Type::kString,
+       text_into([](Config& c) { return &c.devices.map_tile_url; })},
+      {"devices.map_attribution", Type::kString,
+       text_into([](Config& c) { return &c.devices.map_attribution; })},
   };
 }
 
@@ -258,6 +319,26 @@ Result<Value> from_toml(const Key& key, const toml::node& node) {
       return bad(key.name, "must be an integer");
   }
   return bad(key.name, "unsupported type");
+}
+
+// Defaults that depend on other keys, and the broker password file.
+Status complete_broadcast_config(Config& config) {
+  if (config.devices.signing_key_file.empty()) {
+    config.devices.signing_key_file =
+        (std::filesystem::path(config.storage.data_dir) / "signing.key").string();
+  }
+  if (config.devices.media_base_url.empty()) {
+    config.devices.media_base_url = config.server.public_url + "/api/v1/device-media";
+  }
+  if (config.broker.device_host.empty()) config.broker.device_host = config.broker.host;
+  if (config.broker.device_port == 0) config.broker.device_port = config.broker.port;
+  if (!config.broker.password_file.empty()) {
+    std::ifstream in(config.broker.password_file);
+    if (!in || !std::getline(in, config.broker.password)) {
+      return bad("broker.password_file", "cannot be read");
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -341,6 +422,7 @@ Result<Config> parse_config(const std::string& toml_text, const Environment& env
     config.server.public_url =
         "http://" + config.server.listen + ":" + std::to_string(config.server.port);
   }
+  NGUON_TRY(complete_broadcast_config(config));
   return config;
 }
 

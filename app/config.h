@@ -56,6 +56,34 @@ struct Config {
     int max_duration_seconds = 3 * 3600;
     std::string media_dir;  // default: <storage.data_dir>/media
   } audio;
+  // The MQTT broker between the server and the devices (docs/protocol.md). Off by default:
+  // the broadcast capability (devices, schedules, broadcasts) then answers 503.
+  struct Broker {
+    bool enabled = false;
+    std::string host = "127.0.0.1";
+    int port = 1883;
+    std::string username;  // the server's broker account
+    std::string password;
+    std::string password_file;  // alternative to password: read from this file (first line)
+    std::string client_id;      // default: "nguon-server-<random>"
+    // Shared-subscription group: server instances in one group split device traffic.
+    std::string shared_group = "nguon";
+    // How device credentials and ACLs reach the broker: "dynsec" (Mosquitto's dynamic-security
+    // plugin, over MQTT) or "external" (the broker authenticates devices itself, e.g. EMQX with
+    // an HTTP auth hook: see docs/operations.md).
+    std::string accounts = "dynsec";
+    // What device bundles say; defaults: host and port above.
+    std::string device_host;
+    int device_port = 0;
+    bool device_tls = false;
+  } broker;
+  struct Devices {
+    std::string signing_key_file;  // Ed25519 key; default <storage.data_dir>/signing.key
+    std::string media_base_url;    // default <server.public_url>/api/v1/device-media
+    int manifest_horizon_days = 7;
+    std::string map_tile_url;  // Leaflet tile URL template; empty: a map without tiles
+    std::string map_attribution;
+  } devices;
   struct Log {
     std::string level = "info";
     bool json = true;

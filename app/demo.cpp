@@ -37,17 +37,6 @@ Status add_villages(Store& store, Clock& clock, Crypto& crypto, const std::strin
   });
 }
 
-Result<access::Principal> principal_named(Store& store, const std::string& username) {
-  Result<access::Principal> out = not_found("no demo user " + username);
-  NGUON_TRY(store.read([&](Tx& tx) -> Status {
-    auto u = tx.find_user_by_name(username);
-    if (!u) return u.error();
-    if (u.value()) out = AccountService::principal_of(tx, *u.value());
-    return {};
-  }));
-  return out;
-}
-
 // A few bulletins in each state, once: a provincial one published to the communes' library, a
 // commune draft, and one waiting in the commune approver's queue.
 Status seed_demo_bulletins(Store& store, Clock& clock, Crypto& crypto, const std::string& province,
@@ -110,6 +99,17 @@ Status seed_demo_bulletins(Store& store, Clock& clock, Crypto& crypto, const std
 }
 
 }  // namespace
+
+Result<access::Principal> principal_named(Store& store, const std::string& username) {
+  Result<access::Principal> out = not_found("no demo user " + username);
+  NGUON_TRY(store.read([&](Tx& tx) -> Status {
+    auto u = tx.find_user_by_name(username);
+    if (!u) return u.error();
+    if (u.value()) out = AccountService::principal_of(tx, *u.value());
+    return {};
+  }));
+  return out;
+}
 
 Result<std::vector<std::string>> seed_demo(Store& store, AccountService& accounts, Clock& clock,
                                            Crypto& crypto, const std::string& scope_root,

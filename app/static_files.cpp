@@ -101,13 +101,28 @@ http::HttpResponse StaticFiles::serve(const std::string& raw_path,
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (file.extension() == ".html") {
     r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
-                           "style-src 'self' 'unsafe-inline'; "
-                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+                           "default-src 'self'; img-src 'self' data:" +
+                               (tile_origin_.empty() ? "" : " " + tile_origin_) +
+                               "; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     r.headers.emplace_back("X-Frame-Options", "DENY");
     r.headers.emplace_back("Referrer-Policy", "same-origin");
   }
   return r;
+}
+
+std::string origin_of(std::string_view url) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "";
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return "";
+  const size_t host_end = url.find('/', scheme_end + 3);
+  std::string origin(url.substr(0, host_end));
+  // Leaflet's subdomain placeholder: "https://{s}.tile.example.org" → "https://*.tile.example.org".
+  if (auto s = origin.find("{s}"); s != std::string::npos) origin.replace(s, 3, "*");
+  // A CSP source must not carry characters that end or split the directive.
+  if (origin.find_first_of(" ;,'\"{}") != std::string::npos) return "";
+  return origin;
 }
 
 }  // namespace nguon::app

@@ -28,6 +28,18 @@ class Crypto {
   // Argon2id encoded hash (salt and parameters inside).
   virtual std::string hash_password(std::string_view password) = 0;
   virtual bool verify_password(std::string_view encoded_hash, std::string_view password) = 0;
+
+  // Ed25519 (device orders, docs/protocol.md). Keys and signatures are raw bytes: public 32,
+  // secret 64, signature 64.
+  struct SigningKeypair {
+    std::string public_key;
+    std::string secret_key;
+  };
+  virtual SigningKeypair signing_keypair() = 0;
+  virtual std::string sign_detached(std::string_view secret_key, std::string_view message) = 0;
+  // False for a wrong-sized key or signature, never a crash.
+  virtual bool verify_detached(std::string_view public_key, std::string_view message,
+                               std::string_view signature) = 0;
 };
 
 }  // namespace nguon

@@ -87,3 +87,14 @@ using Status = Result<void>;
     auto nguon_try_result_ = (expr);                          \
     if (!nguon_try_result_) return nguon_try_result_.error(); \
   } while (0)
+
+// `NGUON_TRY_ASSIGN(auto x, f());` declares or assigns `x` from a Result, returning its error
+// from the enclosing function when it failed.
+#define NGUON_CONCAT_INNER_(a, b) a##b
+#define NGUON_CONCAT_(a, b) NGUON_CONCAT_INNER_(a, b)
+#define NGUON_TRY_ASSIGN(lhs, expr) \
+  NGUON_TRY_ASSIGN_IMPL_(NGUON_CONCAT_(nguon_try_value_, __LINE__), lhs, expr)
+#define NGUON_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                           \
+  if (!tmp) return tmp.error();                \
+  lhs = std::move(tmp).value()

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/bulletins_model.h"
+#include "core/devices_model.h"
 #include "core/model.h"
 #include "core/result.h"
 
@@ -110,6 +111,83 @@ class Tx {
   // Upsert; an empty value deletes the setting.
   virtual Status set_unit_setting(const std::string& unit_code, const std::string& key,
                                   const std::string& value) = 0;
+
+  // ---- Broadcast capability (schema v3, issue 4) ----
+  // Every "not_found" below means no row has that id; nothing is written then.
+
+  // Devices. insert: conflict("device_exists") on a duplicate id, conflict("serial_exists") on
+  // a serial already used by a device that is not decommissioned; an unknown commune or village
+  // is invalid("invalid_reference"). The reported state (online, last_seen, state_json) starts
+  // as given.
+  virtual Status insert_device(const Device& device) = 0;
+  // Replaces every registry field, i.e. all but id, created_at and the reported state (online,
+  // last_seen, state_json). Same conflicts as insert; not_found for an unknown id.
+  virtual Status update_device(const Device& device) = 0;
+  virtual Result<std::optional<Device>> find_device(const std::string& device_id) = 0;
+  // Filters as DeviceQuery says; ordered by name, then id.
+  virtual Result<std::vector<Device>> list_devices(const DeviceQuery& query) = 0;
+  // Counts of the devices whose unit_path starts with `within_path` ("" = all).
+  virtual Result<DeviceCounts> count_devices(const std::string& within_path) = 0;
+  // Records a reported state: online, last_seen = ts, state_json verbatim; the device counts as
+  // playing while online and `state_json` decodes (protocol::decode_state) with `playing` set.
+  // Unknown device: not_found.
+  virtual Status set_device_state(const std::string& device_id, bool online, UnixTime ts,
+                                  const std::string& state_json) = 0;
+  // Devices that are not decommissioned and either lie under one of `unit_paths` (prefix test)
+  // or belong to one of `group_ids`; each once, ordered by id. Both lists empty: none.
+  virtual Result<std::vector<Device>> devices_in(const std::vector<std::string>& unit_paths,
+                                                 const std::vector<std::int64_t>& group_ids) = 0;
+
+  // Device groups. insert assigns and returns the id; stores unit_path as given (the caller
+  // resolves it) and the members in order. An unknown unit or member device is
+  // invalid("invalid_reference"). update replaces name, unit and members; update and delete
+  // answer not_found for an unknown id.
+  virtual Result<std::int64_t> insert_group(const DeviceGroup& group) = 0;
+  virtual Status update_group(const DeviceGroup& group) = 0;
+  virtual Status delete_group(std::int64_t group_id) = 0;
+  virtual Result<std::optional<DeviceGroup>> find_group(std::int64_t group_id) = 0;
+  // Groups whose unit_path starts with `within_path`, ordered by name, then id.
+  virtual Result<std::vector<DeviceGroup>> list_groups(const std::string& within_path) = 0;
+  // Ids of the groups containing the device, ascending.
+  virtual Result<std::vector<std::int64_t>> groups_of(const std::string& device_id) = 0;
+
+  // Programmes (recurring slots). insert assigns and returns the id and stores owner_path as
+  // given; update rewrites every field but id, owner_unit, owner_path, created_by, created_at.
+  virtual Result<std::int64_t> insert_programme(const Programme& programme) = 0;
+  virtual Status update_programme(const Programme& programme) = 0;
+  virtual Status delete_programme(std::int64_t programme_id) = 0;
+  virtual Result<std::optional<Programme>> find_programme(std::int64_t programme_id) = 0;
+  // Enabled and disabled programmes whose owner_path starts with `within_path`, by id.
+  virtual Result<std::vector<Programme>> list_programmes(const std::string& within_path) = 0;
+  // Every enabled programme, by id, for manifest compilation.
+  virtual Result<std::vector<Programme>> enabled_programmes() = 0;
+
+  // The signing system's sequence counter: each call returns a value greater than every value
+  // returned to a committed transaction before, by any server instance, even under concurrent
+  // writers. A value taken by a transaction that rolls back may be skipped (PostgreSQL) or
+  // handed out again (SQLite), so sign with it but publish only after commit. Write
+  // transactions only.
+  virtual Result<std::int64_t> next_order_seq() = 0;
+  // conflict("order_exists") on a duplicate id.
+  virtual Status insert_order(const BroadcastOrder& order) = 0;
+  virtual Result<std::optional<BroadcastOrder>> find_order(const std::string& order_id) = 0;
+  // Sets stopped_at; not_found for an unknown order.
+  virtual Status mark_order_stopped(const std::string& order_id, UnixTime at) = 0;
+
+  // Play logs. insert returns false (and writes nothing) when (device_id, event_id) exists;
+  // an unknown device is invalid("invalid_reference").
+  virtual Result<bool> insert_play_log(const PlayLog& log) = 0;
+  // Filters as PlayLogQuery says (ts in [from, to), to = 0 open); newest ts first, then id
+  // descending.
+  virtual Result<std::vector<PlayLog>> list_play_logs(const PlayLogQuery& query) = 0;
+  // Broadcast seconds per commune (group_by "commune": key = commune_code) or per device
+  // (group_by "device": key = device_id): the sum of ended - started and the number of rows
+  // over `played` and `interrupted` logs with started > 0 and ended >= started, whose
+  // unit_path starts with `within_path` and whose `started` lies in [from, to) (to = 0 open).
+  // Ordered by seconds descending, then key. Another group_by is invalid("invalid_field").
+  virtual Result<std::vector<AirtimeRow>> airtime(const std::string& within_path,
+                                                  const std::string& group_by, UnixTime from,
+                                                  UnixTime to) = 0;
 };
 
 class Store {

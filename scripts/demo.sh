@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Sets up everything and runs the Nguồn demo: the server on SQLite with the units of Thanh Hóa
 # province (38), demo villages and users, on http://127.0.0.1:8080 (NGUON_SERVER_PORT and
-# NGUON_SERVER_LISTEN override). Data lives in var/demo/; run again to reuse it (the admin
-# password is regenerated and printed each time). Stop with Ctrl-C.
+# NGUON_SERVER_LISTEN override); a local Mosquitto broker on 127.0.0.1:18830 (NGUON_BROKER_PORT)
+# and eight simulated loudspeaker clusters and boards in two demo communes (nguon-simulator),
+# so the device dashboard is alive. Data lives in var/demo/; run again to reuse it (the admin
+# password is regenerated and printed each time). Stop with Ctrl-C (stops all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash scripts/deps.sh
 cmake --preset release >/dev/null
-cmake --build build/release -j "$(nproc)" --target nguon-server nguon-admin
+cmake --build build/release -j "$(nproc)" --target nguon-server nguon-admin nguon-simulator
 (cd web && npm run build --silent)
 
 demo=var/demo
@@ -35,6 +37,27 @@ data_dir = "$root/data"
 level = "info"
 TOML
 fi
+# The broker section (added to configurations made before the demo had devices).
+if ! grep -q '^\[broker\]' "$config"; then
+  cat >>"$config" <<TOML
+
+[broker]
+enabled = true
+port = 18830
+username = "nguon-server"
+password_file = "broker/server.password"
+TOML
+fi
+# NGUON_BROKER_PORT also overrides broker.port for the server and the CLI.
+broker_port=${NGUON_BROKER_PORT:-18830}
+bash scripts/broker.sh start "$demo/broker" "$broker_port"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash scripts/broker.sh stop "$demo/broker"
+}
+trap cleanup EXIT
 
 admin=build/release/apps/admin/nguon-admin
 "$admin" -c "$config" migrate
@@ -42,6 +65,10 @@ admin=build/release/apps/admin/nguon-admin
 "$admin" -c "$config" demo-seed >>"$demo/new-users.jsonl"
 admin_json=$("$admin" -c "$config" create-admin --username admin)
 password=$(printf '%s' "$admin_json" | sed -E 's/.*"password":"([^"]+)".*/\1/')
+"$admin" -c "$config" demo-devices --bundles "$demo/devices" >/dev/null
+build/release/apps/simulator/nguon-simulator --bundles "$demo/devices" --sink "file:$demo/sink" \
+  --media-cache "$demo/sim-media" --heartbeat 30 --log-level warn >"$demo/simulator.log" 2>&1 &
+pids+=($!)
 port=${NGUON_SERVER_PORT:-8080}
 listen=${NGUON_SERVER_LISTEN:-127.0.0.1}
 
@@ -57,4 +84,6 @@ $(sed 's/^/    /' "$demo/new-users.jsonl")
   Reset any of them with: $admin -c $config users reset-password --username NAME
 
 MSG
-exec build/release/apps/server/nguon-server -c "$config"
+build/release/apps/server/nguon-server -c "$config" &
+pids+=($!)
+wait "${pids[-1]}"

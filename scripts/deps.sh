@@ -11,6 +11,8 @@ packages=(
   libsodium-dev libtomlplusplus-dev libutf8proc-dev libspdlog-dev libfmt-dev libcli11-dev
   libespeak-ng-dev espeak-ng-data libsndfile1-dev libmpg123-dev libebur128-dev libopusenc-dev
   libopusfile-dev
+  mosquitto mosquitto-clients libmosquitto-dev libical-dev libasound2-dev libcurl4-openssl-dev
+  libqrencode-dev
   espeak-ng opus-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy

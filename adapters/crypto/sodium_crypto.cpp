@@ -75,4 +75,35 @@ bool SodiumCrypto::verify_password(std::string_view encoded_hash, std::string_vi
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+Crypto::SigningKeypair SodiumCrypto::signing_keypair() {
+  SigningKeypair kp;
+  kp.public_key.resize(crypto_sign_PUBLICKEYBYTES);
+  kp.secret_key.resize(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(reinterpret_cast<unsigned char*>(kp.public_key.data()),
+                      reinterpret_cast<unsigned char*>(kp.secret_key.data()));
+  return kp;
+}
+
+std::string SodiumCrypto::sign_detached(std::string_view secret_key, std::string_view message) {
+  if (secret_key.size() != crypto_sign_SECRETKEYBYTES) {
+    throw std::invalid_argument("ed25519: secret key must be 64 bytes");
+  }
+  std::string sig(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(secret_key.data()));
+  return sig;
+}
+
+bool SodiumCrypto::verify_detached(std::string_view public_key, std::string_view message,
+                                   std::string_view signature) {
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES) {
+    return false;
+  }
+  return crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(signature.data()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+             reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+}
+
 }  // namespace nguon

@@ -24,6 +24,10 @@ class SodiumCrypto final : public Crypto {
   std::string sha256_hex(std::string_view data) override;
   std::string hash_password(std::string_view password) override;
   bool verify_password(std::string_view encoded_hash, std::string_view password) override;
+  SigningKeypair signing_keypair() override;
+  std::string sign_detached(std::string_view secret_key, std::string_view message) override;
+  bool verify_detached(std::string_view public_key, std::string_view message,
+                       std::string_view signature) override;
 
  private:
   unsigned long long ops_;

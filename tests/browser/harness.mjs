@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -53,7 +54,24 @@ export function jsonLine(stdout, test = () => true) {
 /**
  * Starts a server on a fresh database. Returns { baseURL, admin: {username,password}, stop(), log() }.
  */
-export async function startServer() {
+/** A loopback TCP port that was free a moment ago. */
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * Starts the server. With `{ broker: true }` it also starts a Mosquitto broker with the
+ * dynamic-security plugin (scripts/broker.sh) on a free loopback port and turns the broadcast
+ * capability on; stop() stops both.
+ */
+export async function startServer({ broker = false } = {}) {
   if (!existsSync(join(webDist, 'index.html'))) {
     throw new Error(`${webDist}/index.html is missing: run \`npm ci && npm run build\` in web/ first`);
   }
@@ -77,6 +95,24 @@ export async function startServer() {
       '',
     ].join('\n'),
   );
+  const brokerDir = join(dir, 'broker');
+  const brokerScript = join(repoRoot, 'scripts', 'broker.sh');
+  if (broker) {
+    const brokerPort = await freePort();
+    await run('bash', [brokerScript, 'start', brokerDir, String(brokerPort)], { cwd: repoRoot, timeout: 30_000 });
+    writeFileSync(
+      config,
+      [
+        '[broker]',
+        'enabled = true',
+        `port = ${brokerPort}`,
+        'username = "nguon-server"',
+        `password_file = ${tomlString(join(brokerDir, 'server.password'))}`,
+        '',
+      ].join('\n'),
+      { flag: 'a' },
+    );
+  }
 
   const adminBin = join(binDir, 'admin', 'nguon-admin');
   const serverBin = join(binDir, 'server', 'nguon-server');
@@ -154,6 +190,7 @@ export async function startServer() {
         await exited;
         clearTimeout(t);
       }
+      if (broker) await run('bash', [brokerScript, 'stop', brokerDir], { cwd: repoRoot }).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -16,12 +16,14 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "core/bulletins_model.h"
+#include "core/devices_model.h"
 #include "core/model.h"
 #include "core/result.h"
 #include "core/store.h"
@@ -139,7 +141,16 @@ AuditEntry make_entry(std::int64_t seq, const std::string& prev_hash) {
 }
 
 // The schema version migrate() ends at.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
+
+// SQL that takes a migrated database back to exactly what schema v2 left.
+std::string drop_schema_v3(bool postgres) {
+  return std::string(
+             "DROP TABLE play_logs; DROP TABLE broadcast_orders; DROP TABLE programmes; "
+             "DROP TABLE device_group_members; DROP TABLE device_groups; DROP TABLE devices; ") +
+         (postgres ? "DROP SEQUENCE order_sequence; " : "DROP TABLE order_sequence; ") +
+         "DELETE FROM schema_migrations WHERE version >= 3";
+}
 
 // A draft with every required field; `fold` is the title (tests use ASCII titles to search).
 Bulletin make_bulletin(const std::string& owner_unit, std::int64_t author_id,
@@ -1273,7 +1284,8 @@ TEST_P(StoreContract, MigratesAVersionOneDatabaseKeepingItsData) {
   append_entries(2);
   must_write([&](Tx& tx) { return tx.insert_session({"h-lan", lan, "csrf", kT0, kT0 + 60}); });
   store_.reset();
-  // Back to exactly what v1 left: drop what v2 added.
+  // Back to exactly what v1 left: drop what v3 and v2 added.
+  ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
   ASSERT_EQ(raw_sql(target_,
                     "DROP TABLE unit_settings; DROP TABLE notifications; "
                     "DROP TABLE bulletin_revisions; DROP TABLE bulletin_images; "
@@ -1288,10 +1300,10 @@ TEST_P(StoreContract, MigratesAVersionOneDatabaseKeepingItsData) {
 
   auto v2 = store_->migrate();
   ASSERT_TRUE(v2.ok()) << describe(v2);
-  EXPECT_EQ(v2.value(), 2);
+  EXPECT_EQ(v2.value(), kSchemaVersion);
   auto again = store_->migrate();
   ASSERT_TRUE(again.ok()) << describe(again);
-  EXPECT_EQ(again.value(), 2);
+  EXPECT_EQ(again.value(), kSchemaVersion);
 
   // The v1 data is intact.
   EXPECT_EQ(unit_count(), 8);
@@ -1934,6 +1946,737 @@ TEST_P(StoreContract, UnitSettingsUpsertAndDeleteOnEmpty) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, "invalid_reference");
 }
+
+std::vector<std::string> backends();
+
+// ---------------------------------------------------------------------------------------------
+// Broadcast capability (schema v3)
+
+Device make_device(const std::string& id, const std::string& serial, const Unit& commune,
+                   const Unit* village = nullptr) {
+  Device d;
+  d.id = id;
+  d.kind = DeviceKind::kCluster;
+  d.name = "Cụm loa " + serial;
+  d.serial = serial;
+  d.imei = "490154203237518";
+  d.vendor = "Hanet";
+  d.model = "IP-LOA-4G";
+  d.firmware = "1.2.3";
+  d.commune_code = commune.code;
+  d.village_code = village != nullptr ? village->code : "";
+  d.unit_path = village != nullptr ? village->path : commune.path;
+  d.lat = 19.8067;
+  d.lon = 105.7851;
+  d.horns = 4;
+  d.watts = 120;
+  d.status = DeviceStatus::kRegistered;
+  d.secret_hash = "";
+  d.credential_version = 0;
+  d.created_at = kT0;
+  d.updated_at = kT0;
+  return d;
+}
+
+void expect_same_device(const Device& a, const Device& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.serial, b.serial);
+  EXPECT_EQ(a.imei, b.imei);
+  EXPECT_EQ(a.vendor, b.vendor);
+  EXPECT_EQ(a.model, b.model);
+  EXPECT_EQ(a.firmware, b.firmware);
+  EXPECT_EQ(a.commune_code, b.commune_code);
+  EXPECT_EQ(a.village_code, b.village_code);
+  EXPECT_EQ(a.unit_path, b.unit_path);
+  EXPECT_EQ(a.lat, b.lat);  // exact: the stored double reads back as is
+  EXPECT_EQ(a.lon, b.lon);
+  EXPECT_EQ(a.horns, b.horns);
+  EXPECT_EQ(a.watts, b.watts);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.secret_hash, b.secret_hash);
+  EXPECT_EQ(a.credential_version, b.credential_version);
+  EXPECT_EQ(a.online, b.online);
+  EXPECT_EQ(a.last_seen, b.last_seen);
+  EXPECT_EQ(a.state_json, b.state_json);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+}
+
+std::vector<std::string> device_ids(const std::vector<Device>& rows) {
+  std::vector<std::string> out;
+  for (const Device& d : rows) out.push_back(d.id);
+  return out;
+}
+
+constexpr const char* kPlayingState =
+    R"({"online":true,"ts":1790000100,"agent":"nguon-agent/0.1","firmware":"1.2.3",)"
+    R"("playing":{"kind":"media","sha256":"ab","priority":"normal"},"volume":70})";
+constexpr const char* kIdleState =
+    R"({"online":true,"ts":1790000100,"agent":"nguon-agent/0.1","firmware":"1.2.3",)"
+    R"("playing":null,"volume":70})";
+
+PlayLog make_log(const std::string& device, const std::string& event, const std::string& type,
+                 const Unit& commune, UnixTime started, UnixTime ended) {
+  PlayLog l;
+  l.device_id = device;
+  l.event_id = event;
+  l.type = type;
+  l.ts = ended != 0 ? ended : started;
+  l.slot = "p1@" + std::to_string(started);
+  l.sha256 = "ab";
+  l.started = started;
+  l.ended = ended;
+  l.commune_code = commune.code;
+  l.unit_path = commune.path;
+  l.received_at = l.ts + 1;
+  return l;
+}
+
+class BroadcastStoreContract : public StoreContract {
+ protected:
+  void add_device(const Device& d) {
+    must_write([&](Tx& tx) { return tx.insert_device(d); });
+  }
+  Status try_write(const std::function<Status(Tx&)>& fn) { return store_->write(fn); }
+  std::int64_t add_group(const DeviceGroup& g) {
+    std::int64_t id = 0;
+    must_write([&](Tx& tx) -> Status {
+      auto r = tx.insert_group(g);
+      if (!r) return r.error();
+      id = r.value();
+      return {};
+    });
+    return id;
+  }
+};
+
+TEST_P(BroadcastStoreContract, DeviceRoundTripsEveryField) {
+  Device d = make_device("d0123456789abcdef", "SN-1", tree_.c16597, &tree_.v001);
+  d.kind = DeviceKind::kBoard;
+  d.name = "Bảng 'điện tử'; DROP TABLE devices;--";
+  d.lat = 8.000000000000002;
+  d.lon = 109.99999999999999;
+  d.status = DeviceStatus::kProvisioned;
+  d.secret_hash = std::string(64, 'a');
+  d.credential_version = 3;
+  add_device(d);
+  auto found = fetch([&](Tx& tx) { return tx.find_device(d.id); });
+  ASSERT_TRUE(found.has_value());
+  expect_same_device(*found, d);
+
+  Device bare = make_device("d1111111111111111", "SN-2", tree_.c14797);
+  bare.lat.reset();
+  bare.lon.reset();
+  bare.imei = "";
+  add_device(bare);
+  auto b = fetch([&](Tx& tx) { return tx.find_device(bare.id); });
+  ASSERT_TRUE(b.has_value());
+  expect_same_device(*b, bare);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_device("dffffffffffffffff"); }).has_value());
+}
+
+TEST_P(BroadcastStoreContract, DeviceIdAndActiveSerialAreUnique) {
+  add_device(make_device("d0000000000000001", "SN-1", tree_.c14797));
+  Status same_id = try_write([&](Tx& tx) {
+    return tx.insert_device(make_device("d0000000000000001", "SN-9", tree_.c14797));
+  });
+  ASSERT_FALSE(same_id.ok());
+  EXPECT_EQ(same_id.error().code, "device_exists");
+  Status same_serial = try_write([&](Tx& tx) {
+    return tx.insert_device(make_device("d0000000000000002", "SN-1", tree_.c16597));
+  });
+  ASSERT_FALSE(same_serial.ok());
+  EXPECT_EQ(same_serial.error().code, "serial_exists");
+
+  // A decommissioned device frees its serial.
+  Device old = fetch([](Tx& tx) { return tx.find_device("d0000000000000001"); }).value();
+  old.status = DeviceStatus::kDecommissioned;
+  must_write([&](Tx& tx) { return tx.update_device(old); });
+  add_device(make_device("d0000000000000002", "SN-1", tree_.c16597));
+  // …but it cannot come back while the serial is in use again.
+  old.status = DeviceStatus::kRegistered;
+  Status back = try_write([&](Tx& tx) { return tx.update_device(old); });
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().code, "serial_exists");
+}
+
+TEST_P(BroadcastStoreContract, DeviceWithUnknownUnitIsAnInvalidReference) {
+  Device d = make_device("d0000000000000001", "SN-1", tree_.c14797);
+  d.commune_code = "99999";
+  Status st = try_write([&](Tx& tx) { return tx.insert_device(d); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+  d.commune_code = "14797";
+  d.village_code = "14797-999";
+  st = try_write([&](Tx& tx) { return tx.insert_device(d); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+}
+
+TEST_P(BroadcastStoreContract, UpdateDeviceKeepsReportedStateAndCreation) {
+  Device d = make_device("d0000000000000001", "SN-1", tree_.c14797);
+  add_device(d);
+  must_write([&](Tx& tx) { return tx.set_device_state(d.id, true, kT0 + 100, kPlayingState); });
+  Device changed = d;
+  changed.name = "Đổi tên";
+  changed.commune_code = "16597";
+  changed.village_code = "16597-002";
+  changed.unit_path = tree_.v002.path;
+  changed.lat.reset();
+  changed.horns = 8;
+  changed.status = DeviceStatus::kProvisioned;
+  changed.secret_hash = "h";
+  changed.credential_version = 1;
+  changed.online = false;        // ignored: reported state
+  changed.created_at = kT0 + 5;  // ignored
+  changed.updated_at = kT0 + 200;
+  must_write([&](Tx& tx) { return tx.update_device(changed); });
+  Device expected = changed;
+  expected.online = true;
+  expected.last_seen = kT0 + 100;
+  expected.state_json = kPlayingState;
+  expected.created_at = kT0;
+  expect_same_device(fetch([&](Tx& tx) { return tx.find_device(d.id); }).value(), expected);
+
+  Device ghost = make_device("d0000000000000009", "SN-9", tree_.c14797);
+  Status st = try_write([&](Tx& tx) { return tx.update_device(ghost); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(BroadcastStoreContract, ListAndCountDevicesFilterByPathStatusOnlineTextAndGroup) {
+  Device a = make_device("d000000000000000a", "SN-A", tree_.c14797);
+  a.name = "An";
+  Device b = make_device("d000000000000000b", "SN-B", tree_.c16597, &tree_.v001);
+  b.name = "Bình";
+  Device c = make_device("d000000000000000c", "SN-C", tree_.c16597);
+  c.name = "Cầu_100%";
+  c.imei = "";
+  Device x = make_device("d000000000000000d", "SN-D", tree_.c00004);
+  x.name = "Dương";
+  x.status = DeviceStatus::kDecommissioned;
+  for (const Device& d : {c, a, x, b}) add_device(d);
+  must_write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.set_device_state(a.id, true, kT0 + 1, kPlayingState));
+    NGUON_TRY(tx.set_device_state(b.id, true, kT0 + 1, kIdleState));
+    NGUON_TRY(tx.set_device_state(c.id, false, kT0 + 1, kPlayingState));  // offline: not playing
+    return tx.set_device_state(x.id, true, kT0 + 1, kPlayingState);       // decommissioned
+  });
+
+  auto list = [&](DeviceQuery q) {
+    return device_ids(fetch([&](Tx& tx) { return tx.list_devices(q); }));
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(list({}), (V{a.id, b.id, c.id, x.id}));  // by name
+  EXPECT_EQ(list({"VN/38/"}), (V{a.id, b.id, c.id}));
+  EXPECT_EQ(list({tree_.c16597.path}), (V{b.id, c.id}));
+  EXPECT_EQ(list({tree_.v001.path}), (V{b.id}));
+  DeviceQuery q;
+  q.status = DeviceStatus::kDecommissioned;
+  EXPECT_EQ(list(q), (V{x.id}));
+  q = {};
+  q.online = true;
+  EXPECT_EQ(list(q), (V{a.id, b.id, x.id}));
+  q.online = false;
+  EXPECT_EQ(list(q), (V{c.id}));
+  q = {};
+  q.text = "SN-B";
+  EXPECT_EQ(list(q), (V{b.id}));
+  q.text = "_100%";  // LIKE metacharacters match literally
+  EXPECT_EQ(list(q), (V{c.id}));
+  q.text = "000000d";
+  EXPECT_EQ(list(q), (V{x.id}));
+  q.text = "4901542";  // imei
+  EXPECT_EQ(list(q), (V{a.id, b.id, x.id}));
+  q = {};
+  q.limit = 2;
+  q.offset = 1;
+  EXPECT_EQ(list(q), (V{b.id, c.id}));
+
+  DeviceGroup g;
+  g.unit_code = "16597";
+  g.unit_path = tree_.c16597.path;
+  g.name = "Chợ";
+  g.device_ids = {c.id, a.id};
+  const std::int64_t gid = add_group(g);
+  q = {};
+  q.group_id = gid;
+  EXPECT_EQ(list(q), (V{a.id, c.id}));
+
+  DeviceCounts all = fetch([](Tx& tx) { return tx.count_devices(""); });
+  EXPECT_EQ(all.total, 3);
+  EXPECT_EQ(all.online, 2);
+  EXPECT_EQ(all.playing, 1);
+  EXPECT_EQ(all.decommissioned, 1);
+  DeviceCounts hl = fetch([&](Tx& tx) { return tx.count_devices(tree_.c16597.path); });
+  EXPECT_EQ(hl.total, 2);
+  EXPECT_EQ(hl.online, 1);
+  EXPECT_EQ(hl.playing, 0);
+  EXPECT_EQ(hl.decommissioned, 0);
+}
+
+TEST_P(BroadcastStoreContract, SetDeviceStateRecordsTheReport) {
+  Device d = make_device("d0000000000000001", "SN-1", tree_.c14797);
+  add_device(d);
+  must_write([&](Tx& tx) { return tx.set_device_state(d.id, true, kT0 + 7, kIdleState); });
+  Device got = fetch([&](Tx& tx) { return tx.find_device(d.id); }).value();
+  EXPECT_TRUE(got.online);
+  EXPECT_EQ(got.last_seen, kT0 + 7);
+  EXPECT_EQ(got.state_json, kIdleState);
+  must_write(
+      [&](Tx& tx) { return tx.set_device_state(d.id, false, kT0 + 9, "{\"online\":false}"); });
+  got = fetch([&](Tx& tx) { return tx.find_device(d.id); }).value();
+  EXPECT_FALSE(got.online);
+  EXPECT_EQ(got.last_seen, kT0 + 9);
+  Status st =
+      try_write([](Tx& tx) { return tx.set_device_state("dffffffffffffffff", true, 1, "{}"); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(BroadcastStoreContract, DevicesInUnitsOrGroupsSkipsDecommissioned) {
+  Device a = make_device("d000000000000000a", "SN-A", tree_.c14797);
+  Device b = make_device("d000000000000000b", "SN-B", tree_.c16597, &tree_.v001);
+  Device c = make_device("d000000000000000c", "SN-C", tree_.c00004);
+  Device x = make_device("d000000000000000d", "SN-D", tree_.c16597);
+  x.status = DeviceStatus::kDecommissioned;
+  for (const Device& d : {a, b, c, x}) add_device(d);
+  DeviceGroup g;
+  g.unit_code = "01";
+  g.unit_path = tree_.p01.path;
+  g.name = "Hà Nội";
+  g.device_ids = {c.id, a.id, x.id};
+  const std::int64_t gid = add_group(g);
+  using V = std::vector<std::string>;
+  auto in = [&](std::vector<std::string> paths, std::vector<std::int64_t> groups) {
+    return device_ids(fetch([&](Tx& tx) { return tx.devices_in(paths, groups); }));
+  };
+  EXPECT_EQ(in({}, {}), V{});
+  EXPECT_EQ(in({tree_.c16597.path}, {}), V{b.id});
+  EXPECT_EQ(in({tree_.v001.path, tree_.c14797.path}, {}), (V{a.id, b.id}));
+  EXPECT_EQ(in({}, {gid}), (V{a.id, c.id}));
+  EXPECT_EQ(in({tree_.c14797.path}, {gid}), (V{a.id, c.id}));  // each once
+  EXPECT_EQ(in({"VN/"}, {}), (V{a.id, b.id, c.id}));
+  EXPECT_EQ(in({}, {gid + 100}), V{});
+}
+
+TEST_P(BroadcastStoreContract, GroupsCrudWithOrderedMembers) {
+  Device a = make_device("d000000000000000a", "SN-A", tree_.c16597);
+  Device b = make_device("d000000000000000b", "SN-B", tree_.c16597, &tree_.v002);
+  add_device(a);
+  add_device(b);
+  DeviceGroup g;
+  g.unit_code = "16597";
+  g.unit_path = tree_.c16597.path;
+  g.name = "Cụm chợ";
+  g.device_ids = {b.id, a.id};
+  g.id = add_group(g);
+  EXPECT_GT(g.id, 0);
+  DeviceGroup other;
+  other.unit_code = "14797";
+  other.unit_path = tree_.c14797.path;
+  other.name = "A trước";
+  other.device_ids = {};
+  other.id = add_group(other);
+
+  auto found = fetch([&](Tx& tx) { return tx.find_group(g.id); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, g.name);
+  EXPECT_EQ(found->unit_code, "16597");
+  EXPECT_EQ(found->unit_path, tree_.c16597.path);
+  EXPECT_EQ(found->device_ids, (std::vector<std::string>{b.id, a.id}));
+
+  auto listed = fetch([](Tx& tx) { return tx.list_groups("VN/38/"); });
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, other.id);  // by name
+  EXPECT_EQ(listed[1].device_ids, (std::vector<std::string>{b.id, a.id}));
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.list_groups("VN/01/"); }).size(), 0u);
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.groups_of(a.id); }), std::vector<std::int64_t>{g.id});
+
+  g.name = "Cụm chợ mới";
+  g.device_ids = {a.id};
+  must_write([&](Tx& tx) { return tx.update_group(g); });
+  found = fetch([&](Tx& tx) { return tx.find_group(g.id); });
+  EXPECT_EQ(found->name, "Cụm chợ mới");
+  EXPECT_EQ(found->device_ids, std::vector<std::string>{a.id});
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.groups_of(b.id); }), std::vector<std::int64_t>{});
+
+  // An unknown member leaves the group as it was.
+  DeviceGroup bad = g;
+  bad.name = "hỏng";
+  bad.device_ids = {a.id, "dffffffffffffffff"};
+  Status st = try_write([&](Tx& tx) { return tx.update_group(bad); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "invalid_reference");
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.find_group(g.id); })->name, "Cụm chợ mới");
+  bad.id = 0;
+  st = try_write([&](Tx& tx) -> Status {
+    auto r = tx.insert_group(bad);
+    return r ? Status() : r.error();
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.list_groups(""); }).size(), 2u);
+
+  must_write([&](Tx& tx) { return tx.delete_group(g.id); });
+  EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_group(g.id); }).has_value());
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.groups_of(a.id); }), std::vector<std::int64_t>{});
+  st = try_write([&](Tx& tx) { return tx.delete_group(g.id); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+  g.id = 12345;
+  st = try_write([&](Tx& tx) { return tx.update_group(g); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+}
+
+Programme make_programme(const Unit& owner, std::int64_t created_by) {
+  Programme p;
+  p.owner_unit = owner.code;
+  p.owner_path = owner.path;
+  p.name = "Bản tin sáng";
+  p.priority = Priority::kPriority;
+  p.target_units = {"16597-001", "16597"};
+  p.target_groups = {7, 3};
+  p.rrule = "FREQ=WEEKLY;BYDAY=MO,FR";
+  p.first_date = "2026-12-01";
+  p.last_date = "";
+  p.exdates = {"2026-12-25", "2027-01-01"};
+  p.start_minute = 360;
+  p.duration_minutes = 30;
+  p.items = {{ProgrammeItemKind::kIntro, 0, "", "", 0, ""},
+             {ProgrammeItemKind::kBulletin, 42, "", "", 0, "Tin \"sáng\""},
+             {ProgrammeItemKind::kMedia, 0, std::string(64, 'f'), "", 0, "Nhạc"},
+             {ProgrammeItemKind::kStream, 0, "", "http://vov.vn/vov1.ogg", 900, "VOV1"}};
+  p.enabled = true;
+  p.created_by = created_by;
+  p.created_at = kT0;
+  p.updated_at = kT0;
+  return p;
+}
+
+void expect_same_programme(const Programme& a, const Programme& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.owner_unit, b.owner_unit);
+  EXPECT_EQ(a.owner_path, b.owner_path);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.priority, b.priority);
+  EXPECT_EQ(a.target_units, b.target_units);
+  EXPECT_EQ(a.target_groups, b.target_groups);
+  EXPECT_EQ(a.rrule, b.rrule);
+  EXPECT_EQ(a.first_date, b.first_date);
+  EXPECT_EQ(a.last_date, b.last_date);
+  EXPECT_EQ(a.exdates, b.exdates);
+  EXPECT_EQ(a.start_minute, b.start_minute);
+  EXPECT_EQ(a.duration_minutes, b.duration_minutes);
+  EXPECT_EQ(a.items, b.items);
+  EXPECT_EQ(a.enabled, b.enabled);
+  EXPECT_EQ(a.created_by, b.created_by);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+}
+
+TEST_P(BroadcastStoreContract, ProgrammesRoundTripUpdateListAndDelete) {
+  const std::int64_t author = add_user(make_user("dai", "16597"));
+  Programme p = make_programme(tree_.c16597, author);
+  Programme q = make_programme(tree_.p38, 0);  // no creator: stored as none
+  q.enabled = false;
+  q.target_units = {};
+  q.target_groups = {};
+  q.exdates = {};
+  q.items = {};
+  for (Programme* x : {&p, &q}) {
+    must_write([&](Tx& tx) -> Status {
+      auto id = tx.insert_programme(*x);
+      if (!id) return id.error();
+      x->id = id.value();
+      return {};
+    });
+  }
+  expect_same_programme(fetch([&](Tx& tx) { return tx.find_programme(p.id); }).value(), p);
+  expect_same_programme(fetch([&](Tx& tx) { return tx.find_programme(q.id); }).value(), q);
+
+  auto ids = [](const std::vector<Programme>& v) {
+    std::vector<std::int64_t> out;
+    for (const Programme& x : v) out.push_back(x.id);
+    return out;
+  };
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(ids(fetch([](Tx& tx) { return tx.list_programmes("VN/38/"); })), (V{p.id, q.id}));
+  EXPECT_EQ(ids(fetch([&](Tx& tx) { return tx.list_programmes(tree_.c16597.path); })), V{p.id});
+  EXPECT_EQ(ids(fetch([](Tx& tx) { return tx.enabled_programmes(); })), V{p.id});
+
+  Programme changed = p;
+  changed.name = "Bản tin chiều";
+  changed.enabled = false;
+  changed.items.pop_back();
+  changed.exdates = {"2026-12-31"};
+  changed.owner_unit = "14797";   // ignored
+  changed.created_at = kT0 + 99;  // ignored
+  changed.updated_at = kT0 + 100;
+  must_write([&](Tx& tx) { return tx.update_programme(changed); });
+  Programme expected = changed;
+  expected.owner_unit = p.owner_unit;
+  expected.created_at = p.created_at;
+  expect_same_programme(fetch([&](Tx& tx) { return tx.find_programme(p.id); }).value(), expected);
+  EXPECT_EQ(ids(fetch([](Tx& tx) { return tx.enabled_programmes(); })), V{});
+
+  must_write([&](Tx& tx) { return tx.delete_programme(p.id); });
+  EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_programme(p.id); }).has_value());
+  Status st = store_->write([&](Tx& tx) { return tx.delete_programme(p.id); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+  st = store_->write([&](Tx& tx) { return tx.update_programme(p); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(BroadcastStoreContract, OrderSequenceIsStrictlyIncreasing) {
+  std::vector<std::int64_t> seen;
+  for (int i = 0; i < 3; ++i) {
+    must_write([&](Tx& tx) -> Status {
+      auto s = tx.next_order_seq();
+      if (!s) return s.error();
+      seen.push_back(s.value());
+      return {};
+    });
+  }
+  // A rolled-back transaction never makes a later value smaller.
+  (void)store_->write([&](Tx& tx) -> Status {
+    auto s = tx.next_order_seq();
+    if (s) seen.push_back(s.value());
+    return internal("roll back");
+  });
+  must_write([&](Tx& tx) -> Status {
+    auto s = tx.next_order_seq();
+    if (!s) return s.error();
+    seen.push_back(s.value());
+    return {};
+  });
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_GE(seen[0], 1);
+  EXPECT_LT(seen[0], seen[1]);
+  EXPECT_LT(seen[1], seen[2]);
+  EXPECT_LT(seen[2], seen[4]);
+}
+
+TEST_P(BroadcastStoreContract, OrderSequenceIsUniqueUnderConcurrentWriters) {
+  constexpr int kThreads = 6;
+  constexpr int kEach = 15;
+  std::mutex mu;
+  std::vector<std::int64_t> all;
+  std::vector<std::thread> threads;
+  std::latch start(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      std::vector<std::int64_t> mine;
+      for (int i = 0; i < kEach; ++i) {
+        Status st = store_->write([&](Tx& tx) -> Status {
+          auto s = tx.next_order_seq();
+          if (!s) return s.error();
+          mine.push_back(s.value());
+          return {};
+        });
+        EXPECT_TRUE(st.ok()) << describe(st);
+      }
+      EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));
+      std::lock_guard lock(mu);
+      all.insert(all.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
+}
+
+TEST_P(BroadcastStoreContract, OrdersRoundTripAndStop) {
+  const std::int64_t author = add_user(make_user("dai", "16597"));
+  BroadcastOrder o;
+  o.id = "o17";
+  o.owner_unit = "16597";
+  o.priority = Priority::kEmergency;
+  o.areas = {"16597", "g3", "16597-001"};
+  o.payload_json = R"({"order":"o17","priority":"emergency","repeat":1,"items":[]})";
+  o.created_by = author;
+  o.created_at = kT0;
+  must_write([&](Tx& tx) { return tx.insert_order(o); });
+  Status dup = store_->write([&](Tx& tx) { return tx.insert_order(o); });
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "order_exists");
+
+  auto got = fetch([](Tx& tx) { return tx.find_order("o17"); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->owner_unit, o.owner_unit);
+  EXPECT_EQ(got->priority, o.priority);
+  EXPECT_EQ(got->areas, o.areas);
+  EXPECT_EQ(got->payload_json, o.payload_json);
+  EXPECT_EQ(got->created_by, author);
+  EXPECT_EQ(got->created_at, kT0);
+  EXPECT_EQ(got->stopped_at, 0);
+  must_write([](Tx& tx) { return tx.mark_order_stopped("o17", kT0 + 60); });
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_order("o17"); })->stopped_at, kT0 + 60);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_order("o18"); }).has_value());
+  Status st = store_->write([](Tx& tx) { return tx.mark_order_stopped("o18", kT0); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(BroadcastStoreContract, PlayLogsAreDeduplicatedByDeviceAndEvent) {
+  add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
+  add_device(make_device("d000000000000000b", "SN-B", tree_.c16597));
+  PlayLog l = make_log("d000000000000000a", "e1", "played", tree_.c14797, kT0, kT0 + 60);
+  l.order = "o3";
+  l.url = "http://x/'y'";
+  l.reason = "";
+  bool first = false;
+  bool second = true;
+  must_write([&](Tx& tx) -> Status {
+    auto r = tx.insert_play_log(l);
+    if (!r) return r.error();
+    first = r.value();
+    PlayLog again = l;
+    again.type = "failed";  // same (device, event): ignored
+    auto r2 = tx.insert_play_log(again);
+    if (!r2) return r2.error();
+    second = r2.value();
+    // The same event id from another device is another report.
+    auto r3 = tx.insert_play_log(
+        make_log("d000000000000000b", "e1", "played", tree_.c16597, kT0, kT0 + 30));
+    return r3 ? Status() : r3.error();
+  });
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second);
+  PlayLogQuery q;
+  q.device_id = "d000000000000000a";
+  auto logs = fetch([&](Tx& tx) { return tx.list_play_logs(q); });
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_GT(logs[0].id, 0);
+  EXPECT_EQ(logs[0].device_id, l.device_id);
+  EXPECT_EQ(logs[0].event_id, "e1");
+  EXPECT_EQ(logs[0].type, "played");
+  EXPECT_EQ(logs[0].ts, l.ts);
+  EXPECT_EQ(logs[0].slot, l.slot);
+  EXPECT_EQ(logs[0].order, "o3");
+  EXPECT_EQ(logs[0].sha256, "ab");
+  EXPECT_EQ(logs[0].url, l.url);
+  EXPECT_EQ(logs[0].started, kT0);
+  EXPECT_EQ(logs[0].ended, kT0 + 60);
+  EXPECT_EQ(logs[0].commune_code, "14797");
+  EXPECT_EQ(logs[0].unit_path, tree_.c14797.path);
+  EXPECT_EQ(logs[0].received_at, l.received_at);
+
+  Status unknown = store_->write([&](Tx& tx) -> Status {
+    auto r = tx.insert_play_log(make_log("dffffffffffffffff", "e9", "played", tree_.c14797, 1, 2));
+    return r ? Status() : r.error();
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "invalid_reference");
+}
+
+TEST_P(BroadcastStoreContract, ListPlayLogsFiltersAndPagesNewestFirst) {
+  add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
+  add_device(make_device("d000000000000000b", "SN-B", tree_.c16597));
+  must_write([&](Tx& tx) -> Status {
+    for (const PlayLog& l :
+         {make_log("d000000000000000a", "1", "played", tree_.c14797, kT0, kT0 + 10),
+          make_log("d000000000000000a", "2", "failed", tree_.c14797, kT0 + 20, 0),
+          make_log("d000000000000000b", "3", "interrupted", tree_.c16597, kT0 + 30, kT0 + 40),
+          make_log("d000000000000000b", "4", "played", tree_.c16597, kT0 + 50, kT0 + 60)}) {
+      auto r = tx.insert_play_log(l);
+      if (!r) return r.error();
+    }
+    return {};
+  });
+  auto events = [&](PlayLogQuery q) {
+    std::vector<std::string> out;
+    for (const PlayLog& l : fetch([&](Tx& tx) { return tx.list_play_logs(q); })) {
+      out.push_back(l.event_id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(events({}), (V{"4", "3", "2", "1"}));
+  EXPECT_EQ(events({tree_.c16597.path}), (V{"4", "3"}));
+  PlayLogQuery q;
+  q.device_id = "d000000000000000a";
+  EXPECT_EQ(events(q), (V{"2", "1"}));
+  q = {};
+  q.from = kT0 + 20;
+  q.to = kT0 + 60;  // exclusive
+  EXPECT_EQ(events(q), (V{"3", "2"}));
+  q = {};
+  q.types = {"played", "interrupted"};
+  EXPECT_EQ(events(q), (V{"4", "3", "1"}));
+  q.limit = 1;
+  q.offset = 1;
+  EXPECT_EQ(events(q), (V{"3"}));
+}
+
+TEST_P(BroadcastStoreContract, AirtimeSumsPlayedAndInterruptedByCommuneOrDevice) {
+  add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
+  add_device(make_device("d000000000000000b", "SN-B", tree_.c16597));
+  add_device(make_device("d000000000000000c", "SN-C", tree_.c16597, &tree_.v001));
+  must_write([&](Tx& tx) -> Status {
+    PlayLog in_village = make_log("d000000000000000c", "5", "played", tree_.c16597, kT0, kT0 + 5);
+    in_village.unit_path = tree_.v001.path;
+    for (const PlayLog& l :
+         {make_log("d000000000000000a", "1", "played", tree_.c14797, kT0, kT0 + 100),
+          make_log("d000000000000000a", "2", "interrupted", tree_.c14797, kT0 + 200, kT0 + 230),
+          make_log("d000000000000000a", "3", "failed", tree_.c14797, kT0 + 300, kT0 + 400),
+          make_log("d000000000000000a", "4", "playing", tree_.c14797, kT0 + 500, 0),
+          make_log("d000000000000000b", "1", "played", tree_.c16597, kT0 + 10, kT0 + 70),
+          make_log("d000000000000000b", "2", "played", tree_.c16597, 0, kT0 + 70),  // no start
+          make_log("d000000000000000b", "3", "played", tree_.c16597, kT0 + 5000, kT0 + 5100),
+          in_village}) {
+      auto r = tx.insert_play_log(l);
+      if (!r) return r.error();
+    }
+    return {};
+  });
+  auto rows = [&](const std::string& path, const std::string& by, UnixTime from, UnixTime to) {
+    std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> out;
+    for (const AirtimeRow& r : fetch([&](Tx& tx) { return tx.airtime(path, by, from, to); })) {
+      out.emplace_back(r.key, r.seconds, r.plays);
+    }
+    return out;
+  };
+  using R = std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>;
+  EXPECT_EQ(rows("", "commune", 0, 0), (R{{"16597", 165, 3}, {"14797", 130, 2}}));
+  EXPECT_EQ(rows("VN/38/", "commune", kT0, kT0 + 1000), (R{{"14797", 130, 2}, {"16597", 65, 2}}));
+  EXPECT_EQ(rows(tree_.c16597.path, "device", 0, 0),
+            (R{{"d000000000000000b", 160, 2}, {"d000000000000000c", 5, 1}}));
+  EXPECT_EQ(rows("VN/01/", "device", 0, 0), R{});
+  Status bad = store_->read([](Tx& tx) -> Status {
+    auto r = tx.airtime("", "village", 0, 0);
+    return r ? Status() : r.error();
+  });
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "invalid_field");
+}
+
+TEST_P(BroadcastStoreContract, MigratesAVersionTwoDatabaseToThree) {
+  const std::int64_t lan = add_user(make_user("lan", "38"));
+  const std::int64_t id = add_bulletin(make_bulletin("38", lan, "truoc v3"));
+  store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
+  store_ = open(target_);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version().value(), 2);
+  auto v = store_->migrate();
+  ASSERT_TRUE(v.ok()) << describe(v);
+  EXPECT_EQ(v.value(), 3);
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.find_bulletin(id); }).has_value());
+  add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.count_devices(""); }).total, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BroadcastStoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL only: connection handling that has no SQLite counterpart.

@@ -13,6 +13,22 @@ import type {
   LegacyLookup,
   Meta,
   RoleGrant,
+  AirtimeRow,
+  BroadcastInput,
+  BroadcastResult,
+  Device,
+  DeviceCommand,
+  DeviceGroup,
+  DeviceInput,
+  DeviceList,
+  DeviceQuery,
+  ImportResult,
+  ProvisionResult,
+  PlayQuery,
+  PlayRecord,
+  Programme,
+  ProgrammeInput,
+  ScheduleEntry,
   Session,
   Unit,
   User,
@@ -195,4 +211,130 @@ export const api = {
     request<MediaRef>('PUT', `/units/${enc(code)}/signature-tune/${which}`, fileBody(file)),
   deleteSignatureTune: (code: string, which: 'intro' | 'outro') =>
     request<MediaRef>('DELETE', `/units/${enc(code)}/signature-tune/${which}`),
+};
+
+// ---- devices, schedule, plays -------------------------------------------------------------------
+
+/** An API error that keeps the whole JSON body (per-row import errors, schedule conflicts). */
+export class ApiBodyError extends ApiError {
+  readonly body: unknown;
+
+  constructor(base: ApiError, body: unknown) {
+    super(base.status, base.code, base.message, base.retryAfter);
+    this.body = body;
+  }
+}
+
+function queryString(query: object): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  }
+  const qs = p.toString();
+  return qs ? `?${qs}` : '';
+}
+
+/**
+ * A JSON request through XMLHttpRequest, for upload progress (`onProgress(0..1)`). Errors carry the
+ * body (ApiBodyError), like `requestWithBody`.
+ */
+export function xhrJson<T>(method: Method, path: string, body: unknown, onProgress?: (fraction: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, PREFIX + path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.withCredentials = true;
+    if (onProgress) {
+      xhr.upload.addEventListener('progress', (ev) => {
+        if (ev.lengthComputable && ev.total > 0) onProgress(ev.loaded / ev.total);
+      });
+      xhr.upload.addEventListener('load', () => onProgress(1));
+    }
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network_error', 'network error')));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'network_error', 'aborted')));
+    xhr.addEventListener('load', () => {
+      let data: unknown = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        if (data === null) reject(new ApiError(xhr.status, 'bad_response', 'Response is not JSON'));
+        else resolve(data as T);
+        return;
+      }
+      const err = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      const code = typeof err?.code === 'string' ? err.code : `http_${xhr.status}`;
+      const message = typeof err?.message === 'string' ? err.message : xhr.statusText || `HTTP ${xhr.status}`;
+      if (xhr.status === 401 && onSessionLost) onSessionLost();
+      reject(new ApiBodyError(new ApiError(xhr.status, code, message), data));
+    });
+    xhr.send(JSON.stringify(body));
+  });
+}
+
+/** Like `request`, but an error answer keeps its JSON body (ApiBodyError). */
+async function requestWithBody<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(PREFIX + path, { method, headers, body: JSON.stringify(body ?? {}), credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e));
+  }
+  const text = await res.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const code = typeof err?.code === 'string' ? err.code : `http_${res.status}`;
+    const message = typeof err?.message === 'string' ? err.message : res.statusText || `HTTP ${res.status}`;
+    if (res.status === 401 && onSessionLost) onSessionLost();
+    throw new ApiBodyError(new ApiError(res.status, code, message), data);
+  }
+  return data as T;
+}
+
+export const deviceApi = {
+  devices: (query: DeviceQuery = {}) => request<DeviceList>('GET', `/devices${queryString(query)}`),
+  device: (id: string) => request<Device>('GET', `/devices/${enc(id)}`),
+  createDevice: (body: DeviceInput) => request<Device>('POST', '/devices', body),
+  updateDevice: (id: string, body: DeviceInput) => request<Device>('PATCH', `/devices/${enc(id)}`, body),
+  provision: (id: string) =>
+    request<ProvisionResult>('POST', `/devices/${enc(id)}/provision`),
+  decommission: (id: string) => request<Device>('POST', `/devices/${enc(id)}/decommission`),
+  command: (id: string, cmd: DeviceCommand) => request<unknown>('POST', `/devices/${enc(id)}/commands`, cmd),
+  /** 200 {created, errors:[]}; a rejected file throws ApiBodyError whose body has `errors`. */
+  importCsv: (csv: string, onProgress?: (fraction: number) => void) =>
+    xhrJson<ImportResult>('POST', '/devices/import', { csv }, onProgress),
+
+  groups: (unit?: string) => request<{ items: DeviceGroup[] }>('GET', `/device-groups${queryString({ unit })}`),
+  group: (id: number) => request<DeviceGroup>('GET', `/device-groups/${id}`),
+  createGroup: (body: Omit<DeviceGroup, 'id'>) => request<DeviceGroup>('POST', '/device-groups', body),
+  updateGroup: (id: number, body: Partial<Omit<DeviceGroup, 'id'>>) => request<DeviceGroup>('PATCH', `/device-groups/${id}`, body),
+  deleteGroup: (id: number) => request<void>('DELETE', `/device-groups/${id}`),
+
+  broadcast: (body: BroadcastInput) => request<BroadcastResult>('POST', '/broadcasts', body),
+  stopBroadcast: (order: string) => request<unknown>('POST', `/broadcasts/${enc(order)}/stop`),
+
+  plays: (query: PlayQuery = {}) => request<{ items: PlayRecord[] }>('GET', `/plays${queryString(query)}`),
+  airtime: (query: { unit?: string; by: 'commune' | 'device'; from?: string; to?: string }) =>
+    request<{ rows: AirtimeRow[] }>('GET', `/plays/airtime${queryString(query)}`),
+
+  programmes: (unit?: string) => request<{ items: Programme[] }>('GET', `/programmes${queryString({ unit })}`),
+  programme: (id: number) => request<Programme>('GET', `/programmes/${id}`),
+  /** 409 schedule_overlap throws ApiBodyError whose body has `conflicts`. */
+  createProgramme: (body: ProgrammeInput) => requestWithBody<Programme>('POST', '/programmes', body),
+  updateProgramme: (id: number, body: Partial<ProgrammeInput>) => requestWithBody<Programme>('PATCH', `/programmes/${id}`, body),
+  deleteProgramme: (id: number) => request<void>('DELETE', `/programmes/${id}`),
+  schedule: (query: { unit?: string; from: string; to: string }) =>
+    request<{ items: ScheduleEntry[] }>('GET', `/schedule${queryString(query)}`),
 };

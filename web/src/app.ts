@@ -1,7 +1,9 @@
 // Application state, hash router and the signed-in shell (header + navigation + main area).
 //
 // Routes: #/login, #/units, #/units/<code>, #/users, #/password, #/bulletins, #/bulletins/new,
-// #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>.
+// #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>,
+// #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
+// #/schedule/<programme id>, #/plays, #/plays/<device id>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -19,6 +21,14 @@ import { loginView } from './views/login';
 import { passwordView } from './views/password';
 import { resetUnitsState, unitsView } from './views/units';
 import { usersView } from './views/users';
+import { canSeeDevices } from './components/deviceBits';
+import { devicesView } from './views/devices';
+import { devicesDetailView } from './views/devicesDetail';
+import { devicesImportView } from './views/devicesImport';
+import { devicesNewView } from './views/devicesNew';
+import { playsView } from './views/plays';
+import { scheduleView } from './views/schedule';
+import { scheduleEditorView } from './views/scheduleEditor';
 
 export interface View {
   el: HTMLElement;
@@ -163,6 +173,9 @@ function buildShell(user: User): NonNullable<typeof shell> {
         link('bulletins', t('nav.bulletins')),
         isApprover(user) ? link('approvals', t('nav.approvals')) : null,
         link('library', t('nav.library')),
+        canSeeDevices(user) ? link('devices', t('nav.devices')) : null,
+        canSeeDevices(user) ? link('schedule', t('nav.schedule')) : null,
+        canSeeDevices(user) ? link('plays', t('nav.plays')) : null,
         isAdmin(user) ? link('users', t('nav.users')) : null,
         link('password', t('nav.password')),
       ];
@@ -241,7 +254,8 @@ export function route(): void {
   if (user.must_change_password) target = 'password';
   else if (target === 'users' && !isAdmin(user)) target = 'units';
   else if (target === 'approvals' && !isApprover(user)) target = 'bulletins';
-  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library'].includes(target)) target = 'units';
+  else if (['devices', 'schedule', 'plays'].includes(target) && !canSeeDevices(user)) target = 'units';
+  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays'].includes(target)) target = 'units';
   if (target !== name) {
     history.replaceState(null, '', `#/${target}`);
     param = undefined;
@@ -252,7 +266,19 @@ export function route(): void {
   else if (target === 'bulletins') routeBulletins(param);
   else if (target === 'approvals') mountView('approvals', approvalsView, undefined);
   else if (target === 'library') mountView('library', libraryView, param);
+  else if (target === 'devices') routeDevices(param);
+  else if (target === 'schedule') {
+    if (param) mountView('programme', scheduleEditorView, param, 'schedule');
+    else mountView('schedule', scheduleView, undefined);
+  } else if (target === 'plays') mountView('plays', playsView, param);
   else mountView('password', () => passwordView(user.must_change_password), param);
+}
+
+function routeDevices(param: string | undefined): void {
+  if (!param) return mountView('devices', devicesView, undefined);
+  if (param === 'new') return mountView('device-new', devicesNewView, undefined, 'devices');
+  if (param === 'import') return mountView('device-import', devicesImportView, undefined, 'devices');
+  return mountView('device', devicesDetailView, param, 'devices');
 }
 
 function routeBulletins(param: string | undefined): void {

@@ -224,3 +224,233 @@ export const VILLAGE_TYPES: readonly string[] = [
   'khóm',
   'plei',
 ];
+
+// ---- devices, schedule, plays (cụm loa, bảng điện tử, lịch phát, nhật ký phát) -----------------
+
+/** Map settings of the deployment (`GET /api/v1/meta` → `map`); tile_url may be "" (no tiles). */
+export interface MapSettings {
+  tile_url?: string;
+  attribution?: string;
+}
+
+// Declaration merging: the meta document gains `map`.
+export interface Meta {
+  map?: MapSettings;
+}
+
+export type DeviceKind = 'cluster' | 'board';
+export const DEVICE_KINDS: readonly DeviceKind[] = ['cluster', 'board'];
+export type DeviceStatus = 'registered' | 'provisioned' | 'decommissioned';
+export const DEVICE_STATUSES: readonly DeviceStatus[] = ['registered', 'provisioned', 'decommissioned'];
+
+export interface DevicePlaying {
+  kind?: string;
+  sha256?: string;
+  url?: string;
+  title?: string;
+  priority?: string;
+  slot?: string | null;
+  order?: string | null;
+}
+
+/** The reported state (docs/protocol.md "Reported state"); fields a device cannot measure are absent. */
+export interface DeviceState {
+  online?: boolean;
+  ts?: number;
+  agent?: string;
+  firmware?: string;
+  playing?: DevicePlaying | null;
+  volume?: number;
+  power?: boolean;
+  manifest_seq?: number;
+  temperature_c?: number;
+  signal_dbm?: number;
+  free_bytes?: number;
+  queued_reports?: number;
+}
+
+export interface Device {
+  id: string;
+  kind: DeviceKind | string;
+  name: string;
+  serial: string;
+  imei: string;
+  vendor: string;
+  model: string;
+  firmware: string;
+  commune_code: string;
+  village_code: string;
+  lat: number | null;
+  lon: number | null;
+  horns: number | null;
+  watts: number | null;
+  status: DeviceStatus | string;
+  online: boolean;
+  last_seen: string | null;
+  state: DeviceState | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeviceCounts {
+  total: number;
+  online: number;
+  offline: number;
+  playing: number;
+  decommissioned?: number;
+}
+
+export interface DeviceList {
+  items: Device[];
+  counts: DeviceCounts;
+}
+
+export interface DeviceQuery {
+  unit?: string;
+  q?: string;
+  status?: string;
+  online?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Registry fields sent on create (all) or update (the changed ones). */
+export interface DeviceInput {
+  kind?: DeviceKind | string;
+  name?: string;
+  serial?: string;
+  imei?: string;
+  vendor?: string;
+  model?: string;
+  firmware?: string;
+  commune_code?: string;
+  village_code?: string;
+  lat?: number | null;
+  lon?: number | null;
+  horns?: number | null;
+  watts?: number | null;
+}
+
+export interface ProvisionResult {
+  bundle: Record<string, unknown>;
+  bundle_json: string;
+  qr_svg: string;
+}
+
+export type DeviceCommand = { action: 'volume'; volume: number } | { action: 'power'; on: boolean } | { action: 'reboot' };
+
+export interface ImportRowError {
+  row: number;
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface ImportResult {
+  created: number;
+  errors: ImportRowError[];
+}
+
+export interface DeviceGroup {
+  id: number;
+  name: string;
+  unit_code: string;
+  device_ids: string[];
+}
+
+export type BroadcastItem = { kind: 'bulletin'; bulletin_id: number };
+
+export interface BroadcastInput {
+  areas: string[];
+  priority: Priority;
+  items: BroadcastItem[];
+  repeat: number;
+  volume: number;
+}
+
+export interface BroadcastResult {
+  order: string;
+  areas: string[];
+  devices: number;
+}
+
+export const PLAY_TYPES: readonly string[] = ['playing', 'played', 'interrupted', 'failed', 'rejected', 'fault'];
+
+export interface PlayRecord {
+  device_id: string;
+  event_id: string;
+  type: string;
+  ts: string | number | null;
+  slot: string | null;
+  order: string | null;
+  sha256: string | null;
+  url: string | null;
+  started: string | number | null;
+  ended: string | number | null;
+  reason: string | null;
+  commune_code: string;
+}
+
+export interface PlayQuery {
+  unit?: string;
+  device?: string;
+  from?: string;
+  to?: string;
+  type?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AirtimeRow {
+  key: string;
+  name: string;
+  seconds: number;
+  plays: number;
+}
+
+export type ProgrammeItem =
+  | { kind: 'bulletin'; bulletin_id: number; title?: string }
+  | { kind: 'media'; sha256: string; title?: string }
+  | { kind: 'stream'; url: string; duration_s: number; title?: string }
+  | { kind: 'intro' }
+  | { kind: 'outro' };
+
+export interface Programme {
+  id: number;
+  name: string;
+  owner_unit: string;
+  priority: Priority;
+  target_units: string[];
+  target_groups: number[];
+  rrule: string;
+  first_date: string;
+  last_date: string | null;
+  exdates: string[];
+  start_time: string;
+  duration_minutes: number;
+  items: ProgrammeItem[];
+  enabled: boolean;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export type ProgrammeInput = Omit<Programme, 'id' | 'created_at' | 'updated_at'>;
+
+export interface ScheduleEntry {
+  programme_id: number;
+  name: string;
+  owner_unit: string;
+  priority: Priority | string;
+  /** ISO 8601 (or Unix seconds). */
+  start: string | number;
+  end: string | number;
+  targets: string[];
+}
+
+export interface ScheduleConflict {
+  programme_id: number;
+  name: string;
+  date: string;
+  start_time: string;
+  devices: number | string[];
+}

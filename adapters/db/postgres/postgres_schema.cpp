@@ -176,6 +176,112 @@ CREATE TABLE unit_settings (
   PRIMARY KEY (unit_code, key)
 );
 )sql"},
+      // The broadcast capability, as in the SQLite schema v3. The order counter is a
+      // sequence: nextval() is atomic across concurrent transactions and never hands out a
+      // value twice, even when the transaction that took it rolls back.
+      {3, R"sql(
+CREATE TABLE devices (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('cluster', 'board')),
+  name TEXT COLLATE "C" NOT NULL,
+  serial TEXT COLLATE "C" NOT NULL,
+  imei TEXT COLLATE "C" NOT NULL,
+  vendor TEXT NOT NULL,
+  model TEXT NOT NULL,
+  firmware TEXT NOT NULL,
+  commune_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  village_code TEXT COLLATE "C" REFERENCES units(code),
+  unit_path TEXT COLLATE "C" NOT NULL,
+  lat DOUBLE PRECISION,
+  lon DOUBLE PRECISION,
+  horns INTEGER NOT NULL,
+  watts INTEGER NOT NULL,
+  status TEXT COLLATE "C" NOT NULL
+    CHECK (status IN ('registered', 'provisioned', 'decommissioned')),
+  secret_hash TEXT NOT NULL,
+  credential_version INTEGER NOT NULL,
+  online BOOLEAN NOT NULL DEFAULT FALSE,
+  playing BOOLEAN NOT NULL DEFAULT FALSE,
+  last_seen BIGINT NOT NULL DEFAULT 0,
+  state_json TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX devices_serial_active ON devices(serial) WHERE status <> 'decommissioned';
+CREATE INDEX devices_unit_path ON devices(unit_path);
+
+CREATE TABLE device_groups (
+  id BIGSERIAL PRIMARY KEY,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  unit_path TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX device_groups_unit_path ON device_groups(unit_path);
+
+CREATE TABLE device_group_members (
+  group_id BIGINT NOT NULL REFERENCES device_groups(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  device_id TEXT COLLATE "C" NOT NULL REFERENCES devices(id),
+  PRIMARY KEY (group_id, device_id)
+);
+CREATE INDEX device_group_members_device ON device_group_members(device_id);
+
+CREATE TABLE programmes (
+  id BIGSERIAL PRIMARY KEY,
+  owner_unit TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  owner_path TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  priority TEXT COLLATE "C" NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  target_units TEXT NOT NULL,
+  target_groups TEXT NOT NULL,
+  rrule TEXT NOT NULL,
+  first_date TEXT NOT NULL,
+  last_date TEXT NOT NULL,
+  exdates TEXT NOT NULL,
+  start_minute INTEGER NOT NULL,
+  duration_minutes INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  created_by BIGINT REFERENCES users(id),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX programmes_owner_path ON programmes(owner_path);
+
+CREATE SEQUENCE order_sequence AS BIGINT;
+
+CREATE TABLE broadcast_orders (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  owner_unit TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  priority TEXT COLLATE "C" NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  areas TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  created_by BIGINT REFERENCES users(id),
+  created_at BIGINT NOT NULL,
+  stopped_at BIGINT NOT NULL
+);
+
+CREATE TABLE play_logs (
+  id BIGSERIAL PRIMARY KEY,
+  device_id TEXT COLLATE "C" NOT NULL REFERENCES devices(id),
+  event_id TEXT COLLATE "C" NOT NULL,
+  type TEXT COLLATE "C" NOT NULL,
+  ts BIGINT NOT NULL,
+  slot TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  url TEXT NOT NULL,
+  started BIGINT NOT NULL,
+  ended BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  commune_code TEXT COLLATE "C" NOT NULL,
+  unit_path TEXT COLLATE "C" NOT NULL,
+  received_at BIGINT NOT NULL,
+  UNIQUE (device_id, event_id)
+);
+CREATE INDEX play_logs_unit_ts ON play_logs(unit_path, ts);
+CREATE INDEX play_logs_device_ts ON play_logs(device_id, ts);
+)sql"},
   };
   return kMigrations;
 }

@@ -21,6 +21,7 @@
 #include "adapters/db/postgres/postgres_schema.h"
 #include "core/access.h"
 #include "core/bulletins.h"
+#include "core/devices/record_json.h"
 #include "core/units.h"
 
 namespace nguon::postgres {
@@ -108,6 +109,15 @@ class Params {
     return *this;
   }
 
+  // nullopt is sent as NULL (a device without coordinates).
+  Params& optional_real(std::optional<double> v) {
+    if (!v) {
+      values_.emplace_back();
+      return *this;
+    }
+    return real(*v);
+  }
+
   int size() const { return static_cast<int>(values_.size()); }
   std::vector<const char*> pointers() const {
     std::vector<const char*> out;
@@ -150,6 +160,10 @@ class Rows {
     return out;
   }
   bool boolean(int row, int col) const { return PQgetvalue(r_.get(), row, col)[0] == 't'; }
+  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::optional<double> optional_real(int row, int col) const {
+    return is_null(row, col) ? std::nullopt : std::optional<double>(real(row, col));
+  }
   std::string_view command_tag() const { return PQcmdStatus(r_.get()); }
 
  private:
@@ -412,6 +426,170 @@ template <typename T, typename F>
 std::optional<T> first_row(const Rows& r, F read) {
   if (r.size() == 0) return std::nullopt;
   return read(r, 0);
+}
+
+// Selected with the table aliased as d; read_device reads them in this order.
+constexpr const char* kDeviceColumns =
+    "d.id, d.kind, d.name, d.serial, d.imei, d.vendor, d.model, d.firmware, d.commune_code, "
+    "d.village_code, d.unit_path, d.lat, d.lon, d.horns, d.watts, d.status, d.secret_hash, "
+    "d.credential_version, d.online, d.last_seen, d.state_json, d.created_at, d.updated_at";
+
+// The registry columns update_device rewrites, sent by add_device_registry in this order.
+constexpr const char* kDeviceRegistryColumns =
+    "kind, name, serial, imei, vendor, model, firmware, commune_code, village_code, unit_path, "
+    "lat, lon, horns, watts, status, secret_hash, credential_version, updated_at";
+constexpr int kDeviceRegistryCount = 18;
+
+Params& add_device_registry(Params& p, const Device& d) {
+  return p.text(devices::device_kind_name(d.kind))
+      .text(d.name)
+      .text(d.serial)
+      .text(d.imei)
+      .text(d.vendor)
+      .text(d.model)
+      .text(d.firmware)
+      .text(d.commune_code)
+      .text_or_null(d.village_code)
+      .text(d.unit_path)
+      .optional_real(d.lat)
+      .optional_real(d.lon)
+      .integer(d.horns)
+      .integer(d.watts)
+      .text(devices::device_status_name(d.status))
+      .text(d.secret_hash)
+      .integer(d.credential_version)
+      .integer(d.updated_at);
+}
+
+Device read_device(const Rows& r, int i) {
+  Device d;
+  d.id = r.text(i, 0);
+  d.kind = devices::parse_device_kind(r.text(i, 1)).value_or(DeviceKind::kCluster);
+  d.name = r.text(i, 2);
+  d.serial = r.text(i, 3);
+  d.imei = r.text(i, 4);
+  d.vendor = r.text(i, 5);
+  d.model = r.text(i, 6);
+  d.firmware = r.text(i, 7);
+  d.commune_code = r.text(i, 8);
+  d.village_code = r.text(i, 9);  // NULL reads as ""
+  d.unit_path = r.text(i, 10);
+  d.lat = r.optional_real(i, 11);
+  d.lon = r.optional_real(i, 12);
+  d.horns = static_cast<int>(r.integer(i, 13));
+  d.watts = static_cast<int>(r.integer(i, 14));
+  d.status = devices::parse_device_status(r.text(i, 15)).value_or(DeviceStatus::kRegistered);
+  d.secret_hash = r.text(i, 16);
+  d.credential_version = static_cast<int>(r.integer(i, 17));
+  d.online = r.boolean(i, 18);
+  d.last_seen = r.integer(i, 19);
+  d.state_json = r.text(i, 20);
+  d.created_at = r.integer(i, 21);
+  d.updated_at = r.integer(i, 22);
+  return d;
+}
+
+// The programme columns update_programme rewrites, sent by add_programme_content in order.
+constexpr const char* kProgrammeContentColumns =
+    "name, priority, target_units, target_groups, rrule, first_date, last_date, exdates, "
+    "start_minute, duration_minutes, items, enabled, updated_at";
+constexpr int kProgrammeContentCount = 13;
+
+constexpr const char* kProgrammeColumns =
+    "id, owner_unit, owner_path, created_by, created_at, name, priority, target_units, "
+    "target_groups, rrule, first_date, last_date, exdates, start_minute, duration_minutes, "
+    "items, enabled, updated_at";
+
+Params& add_programme_content(Params& params, const Programme& p) {
+  return params.text(p.name)
+      .text(bulletins::priority_name(p.priority))
+      .text(devices::encode_strings(p.target_units))
+      .text(devices::encode_ids(p.target_groups))
+      .text(p.rrule)
+      .text(p.first_date)
+      .text(p.last_date)
+      .text(devices::encode_strings(p.exdates))
+      .integer(p.start_minute)
+      .integer(p.duration_minutes)
+      .text(devices::encode_programme_items(p.items))
+      .boolean(p.enabled)
+      .integer(p.updated_at);
+}
+
+Result<Programme> read_programme(const Rows& r, int i) {
+  Programme p;
+  p.id = r.integer(i, 0);
+  p.owner_unit = r.text(i, 1);
+  p.owner_path = r.text(i, 2);
+  p.created_by = r.integer(i, 3);
+  p.created_at = r.integer(i, 4);
+  p.name = r.text(i, 5);
+  p.priority = bulletins::parse_priority(r.text(i, 6)).value_or(Priority::kNormal);
+  p.rrule = r.text(i, 9);
+  p.first_date = r.text(i, 10);
+  p.last_date = r.text(i, 11);
+  p.start_minute = static_cast<int>(r.integer(i, 13));
+  p.duration_minutes = static_cast<int>(r.integer(i, 14));
+  NGUON_TRY(
+      devices::decode_programme_lists(p, r.text(i, 7), r.text(i, 8), r.text(i, 12), r.text(i, 15)));
+  p.enabled = r.boolean(i, 16);
+  p.updated_at = r.integer(i, 17);
+  return p;
+}
+
+constexpr const char* kOrderColumns =
+    "id, owner_unit, priority, areas, payload_json, created_by, created_at, stopped_at";
+
+Result<BroadcastOrder> read_order(const Rows& r, int i) {
+  BroadcastOrder o;
+  o.id = r.text(i, 0);
+  o.owner_unit = r.text(i, 1);
+  o.priority = bulletins::parse_priority(r.text(i, 2)).value_or(Priority::kNormal);
+  auto areas = devices::decode_strings(r.text(i, 3));
+  if (!areas) return areas.error();
+  o.areas = std::move(areas.value());
+  o.payload_json = r.text(i, 4);
+  o.created_by = r.integer(i, 5);
+  o.created_at = r.integer(i, 6);
+  o.stopped_at = r.integer(i, 7);
+  return o;
+}
+
+constexpr const char* kPlayLogColumns =
+    "id, device_id, event_id, type, ts, slot, order_id, sha256, url, started, ended, reason, "
+    "commune_code, unit_path, received_at";
+
+PlayLog read_play_log(const Rows& r, int i) {
+  PlayLog l;
+  l.id = r.integer(i, 0);
+  l.device_id = r.text(i, 1);
+  l.event_id = r.text(i, 2);
+  l.type = r.text(i, 3);
+  l.ts = r.integer(i, 4);
+  l.slot = r.text(i, 5);
+  l.order = r.text(i, 6);
+  l.sha256 = r.text(i, 7);
+  l.url = r.text(i, 8);
+  l.started = r.integer(i, 9);
+  l.ended = r.integer(i, 10);
+  l.reason = r.text(i, 11);
+  l.commune_code = r.text(i, 12);
+  l.unit_path = r.text(i, 13);
+  l.received_at = r.integer(i, 14);
+  return l;
+}
+
+// Like all_rows, for readers that can fail (a stored JSON list that does not decode).
+template <typename T, typename F>
+Result<std::vector<T>> all_rows_checked(const Rows& r, F read) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    auto value = read(r, i);
+    if (!value) return value.error();
+    out.push_back(std::move(value.value()));
+  }
+  return out;
 }
 
 class PgTx final : public Tx {
@@ -917,6 +1095,378 @@ class PgTx final : public Tx {
     });
   }
 
+  // ---- Broadcast capability (schema v3) ----
+
+  Status insert_device(const Device& d) override {
+    Status done = guarded([&]() -> Status {
+      Params params;
+      params.text(d.id)
+          .integer(d.created_at)
+          .boolean(d.online)
+          .integer(d.last_seen)
+          .text(d.state_json)
+          .boolean(d.online && devices::state_reports_playing(d.state_json));
+      add_device_registry(params, d);
+      const std::string values = placeholders(7, kDeviceRegistryCount);
+      auto r =
+          exec(c_,
+               sql({"INSERT INTO devices (id, created_at, online, last_seen, state_json, "
+                    "playing, ",
+                    kDeviceRegistryColumns, ") VALUES ($1, $2, $3, $4, $5, $6, ", values, ")"}),
+               params);
+      if (!r) return r.error();
+      return {};
+    });
+    return done ? done : devices::device_unique_violation(done.error());
+  }
+
+  Status update_device(const Device& d) override {
+    Status done = guarded([&]() -> Status {
+      Params params;
+      params.text(d.id);
+      add_device_registry(params, d);
+      const std::string set = assignments(kDeviceRegistryColumns, 2);
+      auto r = exec(c_, sql({"UPDATE devices SET ", set, " WHERE id = $1"}), params);
+      if (!r) return r.error();
+      if (r->affected() == 0) return not_found("no device " + d.id);
+      return {};
+    });
+    return done ? done : devices::device_unique_violation(done.error());
+  }
+
+  Result<std::optional<Device>> find_device(const std::string& device_id) override {
+    auto r = exec(c_, sql({"SELECT ", kDeviceColumns, " FROM devices d WHERE d.id = $1"}),
+                  Params().text(device_id));
+    if (!r) return r.error();
+    return first_row<Device>(r.value(), read_device);
+  }
+
+  Result<std::vector<Device>> list_devices(const DeviceQuery& q) override {
+    auto r = exec(
+        c_,
+        sql({"SELECT ", kDeviceColumns,
+             " FROM devices d WHERE d.unit_path LIKE $1 ESCAPE '\\'"
+             " AND ($2::text IS NULL OR d.status = $2::text)"
+             " AND ($3::boolean IS NULL OR d.online = $3::boolean)"
+             " AND ($4::text = '' OR strpos(d.id, $4::text) > 0"
+             " OR strpos(d.name, $4::text) > 0 OR strpos(d.serial, $4::text) > 0"
+             " OR strpos(d.imei, $4::text) > 0)"
+             " AND ($5::bigint = 0 OR EXISTS (SELECT 1 FROM device_group_members m"
+             " WHERE m.group_id = $5::bigint AND m.device_id = d.id))"
+             " ORDER BY d.name, d.id LIMIT $6 OFFSET $7"}),
+        Params()
+            .text(like_literal(q.within_path) + "%")
+            .text_or_null(q.status ? devices::device_status_name(*q.status) : std::string_view())
+            .text_or_null(q.online ? (*q.online ? "t" : "f") : std::string_view())
+            .text(q.text)
+            .integer(q.group_id.value_or(0))
+            .limit(q.limit)
+            .limit(q.offset));
+    if (!r) return r.error();
+    return all_rows<Device>(r.value(), read_device);
+  }
+
+  Result<DeviceCounts> count_devices(const std::string& within_path) override {
+    auto r = exec(c_,
+                  "SELECT count(*) FILTER (WHERE status <> 'decommissioned'),"
+                  " count(*) FILTER (WHERE status <> 'decommissioned' AND online),"
+                  " count(*) FILTER (WHERE status <> 'decommissioned' AND online AND playing),"
+                  " count(*) FILTER (WHERE status = 'decommissioned')"
+                  " FROM devices WHERE unit_path LIKE $1 ESCAPE '\\'",
+                  Params().text(like_literal(within_path) + "%"));
+    if (!r) return r.error();
+    return DeviceCounts{r->integer(0, 0), r->integer(0, 1), r->integer(0, 2), r->integer(0, 3)};
+  }
+
+  Status set_device_state(const std::string& device_id, bool online, UnixTime ts,
+                          const std::string& state_json) override {
+    auto r = exec(c_,
+                  "UPDATE devices SET online = $2, last_seen = $3, state_json = $4, playing = $5"
+                  " WHERE id = $1",
+                  Params()
+                      .text(device_id)
+                      .boolean(online)
+                      .integer(ts)
+                      .text(state_json)
+                      .boolean(online && devices::state_reports_playing(state_json)));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no device " + device_id);
+    return {};
+  }
+
+  Result<std::vector<Device>> devices_in(const std::vector<std::string>& unit_paths,
+                                         const std::vector<std::int64_t>& group_ids) override {
+    if (unit_paths.empty() && group_ids.empty()) return std::vector<Device>();
+    Params params;
+    std::string where;
+    int n = 1;
+    for (const std::string& path : unit_paths) {
+      if (!where.empty()) where += " OR ";
+      where += "d.unit_path LIKE $" + std::to_string(n++) + " ESCAPE '\\'";
+      params.text(like_literal(path) + "%");
+    }
+    if (!group_ids.empty()) {
+      if (!where.empty()) where += " OR ";
+      where += "d.id IN (SELECT device_id FROM device_group_members WHERE group_id IN (" +
+               placeholders(n, group_ids.size()) + "))";
+      for (std::int64_t g : group_ids) params.integer(g);
+    }
+    auto r = exec(
+        c_,
+        sql({"SELECT ", kDeviceColumns, " FROM devices d WHERE d.status <> 'decommissioned' AND (",
+             where, ") ORDER BY d.id"}),
+        params);
+    if (!r) return r.error();
+    return all_rows<Device>(r.value(), read_device);
+  }
+
+  Result<std::int64_t> insert_group(const DeviceGroup& g) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO device_groups (unit_code, unit_path, name) VALUES ($1, $2, $3)"
+                    " RETURNING id",
+                    Params().text(g.unit_code).text(g.unit_path).text(g.name));
+      if (!r) return r.error();
+      const std::int64_t id = r->integer(0, 0);
+      NGUON_TRY(insert_members(id, g.device_ids));
+      return id;
+    });
+  }
+
+  Status update_group(const DeviceGroup& g) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    "UPDATE device_groups SET unit_code = $2, unit_path = $3, name = $4"
+                    " WHERE id = $1",
+                    Params().integer(g.id).text(g.unit_code).text(g.unit_path).text(g.name));
+      if (!r) return r.error();
+      if (r->affected() == 0) return not_found("no device group " + std::to_string(g.id));
+      NGUON_TRY(
+          exec(c_, "DELETE FROM device_group_members WHERE group_id = $1", Params().integer(g.id)));
+      return insert_members(g.id, g.device_ids);
+    });
+  }
+
+  Status delete_group(std::int64_t group_id) override {
+    auto r = exec(c_, "DELETE FROM device_groups WHERE id = $1", Params().integer(group_id));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no device group " + std::to_string(group_id));
+    return {};
+  }
+
+  Result<std::optional<DeviceGroup>> find_group(std::int64_t group_id) override {
+    auto r = exec(c_, "SELECT id, unit_code, unit_path, name FROM device_groups WHERE id = $1",
+                  Params().integer(group_id));
+    if (!r) return r.error();
+    std::vector<DeviceGroup> rows = all_rows<DeviceGroup>(r.value(), read_group);
+    if (rows.empty()) return std::optional<DeviceGroup>();
+    NGUON_TRY(load_members(rows));
+    return std::optional<DeviceGroup>(std::move(rows.front()));
+  }
+
+  Result<std::vector<DeviceGroup>> list_groups(const std::string& within_path) override {
+    auto r = exec(c_,
+                  "SELECT id, unit_code, unit_path, name FROM device_groups"
+                  " WHERE unit_path LIKE $1 ESCAPE '\\' ORDER BY name, id",
+                  Params().text(like_literal(within_path) + "%"));
+    if (!r) return r.error();
+    std::vector<DeviceGroup> rows = all_rows<DeviceGroup>(r.value(), read_group);
+    NGUON_TRY(load_members(rows));
+    return rows;
+  }
+
+  Result<std::vector<std::int64_t>> groups_of(const std::string& device_id) override {
+    auto r = exec(c_,
+                  "SELECT group_id FROM device_group_members WHERE device_id = $1"
+                  " ORDER BY group_id",
+                  Params().text(device_id));
+    if (!r) return r.error();
+    return all_rows<std::int64_t>(r.value(),
+                                  [](const Rows& rows, int i) { return rows.integer(i, 0); });
+  }
+
+  Result<std::int64_t> insert_programme(const Programme& p) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      Params params;
+      params.text(p.owner_unit).text(p.owner_path).id_or_null(p.created_by).integer(p.created_at);
+      add_programme_content(params, p);
+      const std::string values = placeholders(5, kProgrammeContentCount);
+      auto r = exec(
+          c_,
+          sql({"INSERT INTO programmes (owner_unit, owner_path, created_by, created_at, ",
+               kProgrammeContentColumns, ") VALUES ($1, $2, $3, $4, ", values, ") RETURNING id"}),
+          params);
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Status update_programme(const Programme& p) override {
+    return guarded([&]() -> Status {
+      Params params;
+      params.integer(p.id);
+      add_programme_content(params, p);
+      const std::string set = assignments(kProgrammeContentColumns, 2);
+      auto r = exec(c_, sql({"UPDATE programmes SET ", set, " WHERE id = $1"}), params);
+      if (!r) return r.error();
+      if (r->affected() == 0) return not_found("no programme " + std::to_string(p.id));
+      return {};
+    });
+  }
+
+  Status delete_programme(std::int64_t programme_id) override {
+    auto r = exec(c_, "DELETE FROM programmes WHERE id = $1", Params().integer(programme_id));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no programme " + std::to_string(programme_id));
+    return {};
+  }
+
+  Result<std::optional<Programme>> find_programme(std::int64_t programme_id) override {
+    auto r = exec(c_, sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE id = $1"}),
+                  Params().integer(programme_id));
+    if (!r) return r.error();
+    auto rows = all_rows_checked<Programme>(r.value(), read_programme);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Programme>();
+    return std::optional<Programme>(std::move(rows->front()));
+  }
+
+  Result<std::vector<Programme>> list_programmes(const std::string& within_path) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kProgrammeColumns,
+                       " FROM programmes WHERE owner_path LIKE $1 ESCAPE '\\' ORDER BY id"}),
+                  Params().text(like_literal(within_path) + "%"));
+    if (!r) return r.error();
+    return all_rows_checked<Programme>(r.value(), read_programme);
+  }
+
+  Result<std::vector<Programme>> enabled_programmes() override {
+    auto r =
+        exec(c_, sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE enabled ORDER BY id"}));
+    if (!r) return r.error();
+    return all_rows_checked<Programme>(r.value(), read_programme);
+  }
+
+  Result<std::int64_t> next_order_seq() override {
+    auto r = exec(c_, "SELECT nextval('order_sequence')");
+    if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Status insert_order(const BroadcastOrder& o) override {
+    Status done = guarded([&]() -> Status {
+      auto r = exec(c_,
+                    sql({"INSERT INTO broadcast_orders (", kOrderColumns,
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"}),
+                    Params()
+                        .text(o.id)
+                        .text(o.owner_unit)
+                        .text(bulletins::priority_name(o.priority))
+                        .text(devices::encode_strings(o.areas))
+                        .text(o.payload_json)
+                        .id_or_null(o.created_by)
+                        .integer(o.created_at)
+                        .integer(o.stopped_at));
+      if (!r) return r.error();
+      return {};
+    });
+    if (!done && done.error().kind == ErrorKind::kConflict) {
+      return conflict("order_exists", "an order with that id already exists");
+    }
+    return done;
+  }
+
+  Result<std::optional<BroadcastOrder>> find_order(const std::string& order_id) override {
+    auto r = exec(c_, sql({"SELECT ", kOrderColumns, " FROM broadcast_orders WHERE id = $1"}),
+                  Params().text(order_id));
+    if (!r) return r.error();
+    auto rows = all_rows_checked<BroadcastOrder>(r.value(), read_order);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<BroadcastOrder>();
+    return std::optional<BroadcastOrder>(std::move(rows->front()));
+  }
+
+  Status mark_order_stopped(const std::string& order_id, UnixTime at) override {
+    auto r = exec(c_, "UPDATE broadcast_orders SET stopped_at = $2 WHERE id = $1",
+                  Params().text(order_id).integer(at));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no order " + order_id);
+    return {};
+  }
+
+  Result<bool> insert_play_log(const PlayLog& l) override {
+    return guarded([&]() -> Result<bool> {
+      auto r = exec(c_,
+                    "INSERT INTO play_logs (device_id, event_id, type, ts, slot, order_id, "
+                    "sha256, url, started, ended, reason, commune_code, unit_path, received_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                    " ON CONFLICT (device_id, event_id) DO NOTHING",
+                    Params()
+                        .text(l.device_id)
+                        .text(l.event_id)
+                        .text(l.type)
+                        .integer(l.ts)
+                        .text(l.slot)
+                        .text(l.order)
+                        .text(l.sha256)
+                        .text(l.url)
+                        .integer(l.started)
+                        .integer(l.ended)
+                        .text(l.reason)
+                        .text(l.commune_code)
+                        .text(l.unit_path)
+                        .integer(l.received_at));
+      if (!r) return r.error();
+      return r->affected() > 0;
+    });
+  }
+
+  Result<std::vector<PlayLog>> list_play_logs(const PlayLogQuery& q) override {
+    Params params;
+    params.text(like_literal(q.within_path) + "%")
+        .text(q.device_id)
+        .integer(q.from)
+        .integer(q.to)
+        .limit(q.limit)
+        .limit(q.offset);
+    std::string types = "TRUE";
+    if (!q.types.empty()) {
+      types = "type IN (" + placeholders(7, q.types.size()) + ")";
+      for (const std::string& t : q.types) params.text(t);
+    }
+    auto r = exec(c_,
+                  sql({"SELECT ", kPlayLogColumns,
+                       " FROM play_logs WHERE unit_path LIKE $1 ESCAPE '\\'"
+                       " AND ($2::text = '' OR device_id = $2::text) AND ts >= $3::bigint"
+                       " AND ($4::bigint = 0 OR ts < $4::bigint) AND ",
+                       types, " ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6"}),
+                  params);
+    if (!r) return r.error();
+    return all_rows<PlayLog>(r.value(), read_play_log);
+  }
+
+  Result<std::vector<AirtimeRow>> airtime(const std::string& within_path,
+                                          const std::string& group_by, UnixTime from,
+                                          UnixTime to) override {
+    std::string key;
+    if (group_by == "commune") key = "commune_code";
+    if (group_by == "device") key = "device_id";
+    if (key.empty()) return invalid("invalid_field", "airtime: group by commune or device");
+    auto r = exec(c_,
+                  sql({"SELECT ", key,
+                       ", sum(ended - started) AS seconds, count(*) FROM play_logs"
+                       " WHERE type IN ('played', 'interrupted') AND started > 0"
+                       " AND ended >= started AND unit_path LIKE $1 ESCAPE '\\'"
+                       " AND started >= $2::bigint AND ($3::bigint = 0 OR started < $3::bigint)"
+                       " GROUP BY ",
+                       key, " ORDER BY seconds DESC, ", key}),
+                  Params().text(like_literal(within_path) + "%").integer(from).integer(to));
+    if (!r) return r.error();
+    return all_rows<AirtimeRow>(r.value(), [](const Rows& rows, int i) {
+      return AirtimeRow{rows.text(i, 0), rows.integer(i, 1), rows.integer(i, 2)};
+    });
+  }
+
  private:
   // Chunk size of the id lists sent to load_list.
   static constexpr size_t kIdChunk = 500;
@@ -1004,6 +1554,40 @@ class PgTx final : public Tx {
     if (!writable_ || audit_locked_) return {};
     NGUON_TRY(exec(c_, "LOCK TABLE audit_log IN EXCLUSIVE MODE"));
     audit_locked_ = true;
+    return {};
+  }
+
+  static DeviceGroup read_group(const Rows& r, int i) {
+    DeviceGroup g;
+    g.id = r.integer(i, 0);
+    g.unit_code = r.text(i, 1);
+    g.unit_path = r.text(i, 2);
+    g.name = r.text(i, 3);
+    return g;
+  }
+
+  Status insert_members(std::int64_t group_id, const std::vector<std::string>& device_ids) {
+    for (size_t i = 0; i < device_ids.size(); ++i) {
+      NGUON_TRY(exec(
+          c_,
+          "INSERT INTO device_group_members (group_id, position, device_id)"
+          " VALUES ($1, $2, $3)",
+          Params().integer(group_id).integer(static_cast<std::int64_t>(i)).text(device_ids[i])));
+    }
+    return {};
+  }
+
+  // Fills device_ids of every group in `groups`, in position order.
+  Status load_members(std::vector<DeviceGroup>& groups) {
+    for (DeviceGroup& g : groups) {
+      auto r = exec(c_,
+                    "SELECT device_id FROM device_group_members WHERE group_id = $1"
+                    " ORDER BY position",
+                    Params().integer(g.id));
+      if (!r) return r.error();
+      g.device_ids =
+          all_rows<std::string>(r.value(), [](const Rows& rows, int i) { return rows.text(i, 0); });
+    }
     return {};
   }
 

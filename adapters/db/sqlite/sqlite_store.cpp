@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "core/access.h"
 #include "core/bulletins.h"
+#include "core/devices/record_json.h"
 #include "core/units.h"
 
 namespace nguon::sqlite {
@@ -136,6 +138,17 @@ class Stmt {
   // NULL reads as 0.
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::optional<double> optional_real(int col) const {
+    return is_null(col) ? std::nullopt : std::optional<double>(real(col));
+  }
+  Stmt& bind_optional(int i, std::optional<double> v) {
+    return v ? bind_double(i, *v) : bind_null(i);
+  }
+  // Empty text binds SQL NULL: optional references (a device's village).
+  Stmt& bind_text_or_null(int i, std::string_view v) {
+    return v.empty() ? bind_null(i) : bind(i, v);
+  }
 
   Error error_for(int rc) const {
     const std::string msg = sqlite3_errmsg(db_);
@@ -317,6 +330,144 @@ constexpr const char* kNotificationColumns =
 Notification read_notification(const Stmt& s) {
   return {s.integer(0), s.integer(1), s.text(2),        s.text(3),
           s.integer(4), s.integer(5), s.integer(6) != 0};
+}
+
+// Selected with the table aliased as d; read_device reads them in this order.
+constexpr const char* kDeviceColumns =
+    "d.id, d.kind, d.name, d.serial, d.imei, d.vendor, d.model, d.firmware, d.commune_code, "
+    "d.village_code, d.unit_path, d.lat, d.lon, d.horns, d.watts, d.status, d.secret_hash, "
+    "d.credential_version, d.online, d.last_seen, d.state_json, d.created_at, d.updated_at";
+
+// The registry columns update_device rewrites, bound by bind_device_registry in this order.
+constexpr const char* kDeviceRegistryColumns =
+    "kind, name, serial, imei, vendor, model, firmware, commune_code, village_code, unit_path, "
+    "lat, lon, horns, watts, status, secret_hash, credential_version, updated_at";
+constexpr int kDeviceRegistryCount = 18;
+
+void bind_device_registry(Stmt& s, int first, const Device& d) {
+  const int i = first;
+  s.bind(i, devices::device_kind_name(d.kind)).bind(i + 1, d.name).bind(i + 2, d.serial);
+  s.bind(i + 3, d.imei).bind(i + 4, d.vendor).bind(i + 5, d.model).bind(i + 6, d.firmware);
+  s.bind(i + 7, d.commune_code).bind_text_or_null(i + 8, d.village_code).bind(i + 9, d.unit_path);
+  s.bind_optional(i + 10, d.lat).bind_optional(i + 11, d.lon);
+  s.bind(i + 12, static_cast<std::int64_t>(d.horns))
+      .bind(i + 13, static_cast<std::int64_t>(d.watts));
+  s.bind(i + 14, devices::device_status_name(d.status)).bind(i + 15, d.secret_hash);
+  s.bind(i + 16, static_cast<std::int64_t>(d.credential_version)).bind(i + 17, d.updated_at);
+}
+
+Device read_device(const Stmt& s) {
+  Device d;
+  d.id = s.text(0);
+  d.kind = devices::parse_device_kind(s.text(1)).value_or(DeviceKind::kCluster);
+  d.name = s.text(2);
+  d.serial = s.text(3);
+  d.imei = s.text(4);
+  d.vendor = s.text(5);
+  d.model = s.text(6);
+  d.firmware = s.text(7);
+  d.commune_code = s.text(8);
+  d.village_code = s.text(9);  // NULL reads as ""
+  d.unit_path = s.text(10);
+  d.lat = s.optional_real(11);
+  d.lon = s.optional_real(12);
+  d.horns = static_cast<int>(s.integer(13));
+  d.watts = static_cast<int>(s.integer(14));
+  d.status = devices::parse_device_status(s.text(15)).value_or(DeviceStatus::kRegistered);
+  d.secret_hash = s.text(16);
+  d.credential_version = static_cast<int>(s.integer(17));
+  d.online = s.integer(18) != 0;
+  d.last_seen = s.integer(19);
+  d.state_json = s.text(20);
+  d.created_at = s.integer(21);
+  d.updated_at = s.integer(22);
+  return d;
+}
+
+// The programme columns update_programme rewrites, bound by bind_programme_content in order.
+constexpr const char* kProgrammeContentColumns =
+    "name, priority, target_units, target_groups, rrule, first_date, last_date, exdates, "
+    "start_minute, duration_minutes, items, enabled, updated_at";
+constexpr int kProgrammeContentCount = 13;
+
+constexpr const char* kProgrammeColumns =
+    "id, owner_unit, owner_path, created_by, created_at, name, priority, target_units, "
+    "target_groups, rrule, first_date, last_date, exdates, start_minute, duration_minutes, "
+    "items, enabled, updated_at";
+
+void bind_programme_content(Stmt& s, int first, const Programme& p) {
+  const int i = first;
+  s.bind(i, p.name).bind(i + 1, bulletins::priority_name(p.priority));
+  s.bind(i + 2, devices::encode_strings(p.target_units));
+  s.bind(i + 3, devices::encode_ids(p.target_groups)).bind(i + 4, p.rrule);
+  s.bind(i + 5, p.first_date).bind(i + 6, p.last_date);
+  s.bind(i + 7, devices::encode_strings(p.exdates));
+  s.bind(i + 8, static_cast<std::int64_t>(p.start_minute));
+  s.bind(i + 9, static_cast<std::int64_t>(p.duration_minutes));
+  s.bind(i + 10, devices::encode_programme_items(p.items));
+  s.bind(i + 11, static_cast<std::int64_t>(p.enabled)).bind(i + 12, p.updated_at);
+}
+
+Result<Programme> read_programme(const Stmt& s) {
+  Programme p;
+  p.id = s.integer(0);
+  p.owner_unit = s.text(1);
+  p.owner_path = s.text(2);
+  p.created_by = s.integer(3);
+  p.created_at = s.integer(4);
+  p.name = s.text(5);
+  p.priority = bulletins::parse_priority(s.text(6)).value_or(Priority::kNormal);
+  p.rrule = s.text(9);
+  p.first_date = s.text(10);
+  p.last_date = s.text(11);
+  p.start_minute = static_cast<int>(s.integer(13));
+  p.duration_minutes = static_cast<int>(s.integer(14));
+  NGUON_TRY(devices::decode_programme_lists(p, s.text(7), s.text(8), s.text(12), s.text(15)));
+  p.enabled = s.integer(16) != 0;
+  p.updated_at = s.integer(17);
+  return p;
+}
+
+constexpr const char* kOrderColumns =
+    "id, owner_unit, priority, areas, payload_json, created_by, created_at, stopped_at";
+
+Result<BroadcastOrder> read_order(const Stmt& s) {
+  BroadcastOrder o;
+  o.id = s.text(0);
+  o.owner_unit = s.text(1);
+  o.priority = bulletins::parse_priority(s.text(2)).value_or(Priority::kNormal);
+  auto areas = devices::decode_strings(s.text(3));
+  if (!areas) return areas.error();
+  o.areas = std::move(areas.value());
+  o.payload_json = s.text(4);
+  o.created_by = s.integer(5);
+  o.created_at = s.integer(6);
+  o.stopped_at = s.integer(7);
+  return o;
+}
+
+constexpr const char* kPlayLogColumns =
+    "id, device_id, event_id, type, ts, slot, order_id, sha256, url, started, ended, reason, "
+    "commune_code, unit_path, received_at";
+
+PlayLog read_play_log(const Stmt& s) {
+  PlayLog l;
+  l.id = s.integer(0);
+  l.device_id = s.text(1);
+  l.event_id = s.text(2);
+  l.type = s.text(3);
+  l.ts = s.integer(4);
+  l.slot = s.text(5);
+  l.order = s.text(6);
+  l.sha256 = s.text(7);
+  l.url = s.text(8);
+  l.started = s.integer(9);
+  l.ended = s.integer(10);
+  l.reason = s.text(11);
+  l.commune_code = s.text(12);
+  l.unit_path = s.text(13);
+  l.received_at = s.integer(14);
+  return l;
 }
 
 Status exec(sqlite3* db, const char* sql) {
@@ -746,6 +897,303 @@ class SqliteTx final : public Tx {
     return s.run();
   }
 
+  // ---- Broadcast capability (schema v3) ----
+
+  Status insert_device(const Device& d) override {
+    Stmt s(db_, std::string("INSERT INTO devices (id, created_at, online, last_seen, state_json, "
+                            "playing, ") +
+                    kDeviceRegistryColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, " +
+                    placeholders(7, kDeviceRegistryCount) + ")");
+    s.bind(1, d.id).bind(2, d.created_at).bind(3, static_cast<std::int64_t>(d.online));
+    s.bind(4, d.last_seen).bind(5, d.state_json);
+    s.bind(6, static_cast<std::int64_t>(d.online && devices::state_reports_playing(d.state_json)));
+    bind_device_registry(s, 7, d);
+    Status done = s.run();
+    return done ? done : devices::device_unique_violation(done.error());
+  }
+
+  Status update_device(const Device& d) override {
+    Stmt s(db_, "UPDATE devices SET " + assignments(kDeviceRegistryColumns, 2) + " WHERE id = ?1");
+    s.bind(1, d.id);
+    bind_device_registry(s, 2, d);
+    Status done = s.run();
+    if (!done) return devices::device_unique_violation(done.error());
+    if (sqlite3_changes(db_) == 0) return not_found("no device " + d.id);
+    return {};
+  }
+
+  Result<std::optional<Device>> find_device(const std::string& device_id) override {
+    Stmt s(db_, std::string("SELECT ") + kDeviceColumns + " FROM devices d WHERE d.id = ?1");
+    s.bind(1, device_id);
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!row.value()) return std::optional<Device>();
+    return std::optional<Device>(read_device(s));
+  }
+
+  Result<std::vector<Device>> list_devices(const DeviceQuery& q) override {
+    Stmt s(db_, std::string("SELECT ") + kDeviceColumns +
+                    " FROM devices d WHERE substr(d.unit_path, 1, length(?1)) = ?1"
+                    " AND (?2 = '' OR d.status = ?2) AND (?3 < 0 OR d.online = ?3)"
+                    " AND (?4 = '' OR instr(d.id, ?4) > 0 OR instr(d.name, ?4) > 0"
+                    " OR instr(d.serial, ?4) > 0 OR instr(d.imei, ?4) > 0)"
+                    " AND (?5 = 0 OR EXISTS (SELECT 1 FROM device_group_members m"
+                    " WHERE m.group_id = ?5 AND m.device_id = d.id))"
+                    " ORDER BY d.name, d.id LIMIT ?6 OFFSET ?7");
+    s.bind(1, q.within_path);
+    s.bind(2, q.status ? devices::device_status_name(*q.status) : std::string_view());
+    s.bind(3, q.online ? static_cast<std::int64_t>(*q.online) : std::int64_t{-1});
+    s.bind(4, q.text).bind(5, q.group_id.value_or(0)).bind(6, limit_value(q.limit));
+    s.bind(7, limit_value(q.offset));
+    return collect<Device>(s, read_device);
+  }
+
+  Result<DeviceCounts> count_devices(const std::string& within_path) override {
+    Stmt s(db_,
+           "SELECT coalesce(sum(status <> 'decommissioned'), 0),"
+           " coalesce(sum(status <> 'decommissioned' AND online = 1), 0),"
+           " coalesce(sum(status <> 'decommissioned' AND online = 1 AND playing = 1), 0),"
+           " coalesce(sum(status = 'decommissioned'), 0)"
+           " FROM devices WHERE substr(unit_path, 1, length(?1)) = ?1");
+    s.bind(1, within_path);
+    auto row = s.step();
+    if (!row) return row.error();
+    return DeviceCounts{s.integer(0), s.integer(1), s.integer(2), s.integer(3)};
+  }
+
+  Status set_device_state(const std::string& device_id, bool online, UnixTime ts,
+                          const std::string& state_json) override {
+    Stmt s(db_,
+           "UPDATE devices SET online = ?2, last_seen = ?3, state_json = ?4, playing = ?5"
+           " WHERE id = ?1");
+    s.bind(1, device_id).bind(2, static_cast<std::int64_t>(online)).bind(3, ts);
+    s.bind(4, state_json);
+    s.bind(5, static_cast<std::int64_t>(online && devices::state_reports_playing(state_json)));
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no device " + device_id);
+    return {};
+  }
+
+  Result<std::vector<Device>> devices_in(const std::vector<std::string>& unit_paths,
+                                         const std::vector<std::int64_t>& group_ids) override {
+    if (unit_paths.empty() && group_ids.empty()) return std::vector<Device>();
+    std::string where;
+    int n = 1;
+    for (size_t i = 0; i < unit_paths.size(); ++i, ++n) {
+      const std::string p = "?" + std::to_string(n);
+      if (!where.empty()) where += " OR ";
+      where += "substr(d.unit_path, 1, length(" + p + ")) = " + p;
+    }
+    if (!group_ids.empty()) {
+      if (!where.empty()) where += " OR ";
+      where += "d.id IN (SELECT device_id FROM device_group_members WHERE group_id IN (" +
+               placeholders(n, group_ids.size()) + "))";
+    }
+    Stmt s(db_, std::string("SELECT ") + kDeviceColumns +
+                    " FROM devices d WHERE d.status <> 'decommissioned' AND (" + where +
+                    ") ORDER BY d.id");
+    n = 1;
+    for (const std::string& p : unit_paths) s.bind(n++, p);
+    for (std::int64_t g : group_ids) s.bind(n++, g);
+    return collect<Device>(s, read_device);
+  }
+
+  Result<std::int64_t> insert_group(const DeviceGroup& g) override {
+    return atomically([&]() -> Result<std::int64_t> {
+      Stmt s(db_, "INSERT INTO device_groups (unit_code, unit_path, name) VALUES (?1, ?2, ?3)");
+      s.bind(1, g.unit_code).bind(2, g.unit_path).bind(3, g.name);
+      NGUON_TRY(s.run());
+      const std::int64_t id = sqlite3_last_insert_rowid(db_);
+      NGUON_TRY(insert_members(id, g.device_ids));
+      return id;
+    });
+  }
+
+  Status update_group(const DeviceGroup& g) override {
+    return atomically([&]() -> Status {
+      Stmt s(db_,
+             "UPDATE device_groups SET unit_code = ?2, unit_path = ?3, name = ?4 WHERE id = ?1");
+      s.bind(1, g.id).bind(2, g.unit_code).bind(3, g.unit_path).bind(4, g.name);
+      NGUON_TRY(s.run());
+      if (sqlite3_changes(db_) == 0) return not_found("no device group " + std::to_string(g.id));
+      Stmt del(db_, "DELETE FROM device_group_members WHERE group_id = ?1");
+      del.bind(1, g.id);
+      NGUON_TRY(del.run());
+      return insert_members(g.id, g.device_ids);
+    });
+  }
+
+  Status delete_group(std::int64_t group_id) override {
+    Stmt s(db_, "DELETE FROM device_groups WHERE id = ?1");
+    s.bind(1, group_id);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no device group " + std::to_string(group_id));
+    return {};
+  }
+
+  Result<std::optional<DeviceGroup>> find_group(std::int64_t group_id) override {
+    Stmt s(db_, "SELECT id, unit_code, unit_path, name FROM device_groups WHERE id = ?1");
+    s.bind(1, group_id);
+    auto rows = collect<DeviceGroup>(s, read_group);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<DeviceGroup>();
+    NGUON_TRY(load_members(rows.value()));
+    return std::optional<DeviceGroup>(std::move(rows->front()));
+  }
+
+  Result<std::vector<DeviceGroup>> list_groups(const std::string& within_path) override {
+    Stmt s(db_,
+           "SELECT id, unit_code, unit_path, name FROM device_groups"
+           " WHERE substr(unit_path, 1, length(?1)) = ?1 ORDER BY name, id");
+    s.bind(1, within_path);
+    auto rows = collect<DeviceGroup>(s, read_group);
+    if (!rows) return rows.error();
+    NGUON_TRY(load_members(rows.value()));
+    return rows;
+  }
+
+  Result<std::vector<std::int64_t>> groups_of(const std::string& device_id) override {
+    Stmt s(db_, "SELECT group_id FROM device_group_members WHERE device_id = ?1 ORDER BY group_id");
+    s.bind(1, device_id);
+    return collect<std::int64_t>(s, [](const Stmt& r) { return r.integer(0); });
+  }
+
+  Result<std::int64_t> insert_programme(const Programme& p) override {
+    Stmt s(db_, std::string("INSERT INTO programmes (owner_unit, owner_path, created_by, "
+                            "created_at, ") +
+                    kProgrammeContentColumns + ") VALUES (?1, ?2, ?3, ?4, " +
+                    placeholders(5, kProgrammeContentCount) + ")");
+    s.bind(1, p.owner_unit).bind(2, p.owner_path).bind_id_or_null(3, p.created_by);
+    s.bind(4, p.created_at);
+    bind_programme_content(s, 5, p);
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Status update_programme(const Programme& p) override {
+    Stmt s(db_,
+           "UPDATE programmes SET " + assignments(kProgrammeContentColumns, 2) + " WHERE id = ?1");
+    s.bind(1, p.id);
+    bind_programme_content(s, 2, p);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no programme " + std::to_string(p.id));
+    return {};
+  }
+
+  Status delete_programme(std::int64_t programme_id) override {
+    Stmt s(db_, "DELETE FROM programmes WHERE id = ?1");
+    s.bind(1, programme_id);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) {
+      return not_found("no programme " + std::to_string(programme_id));
+    }
+    return {};
+  }
+
+  Result<std::optional<Programme>> find_programme(std::int64_t programme_id) override {
+    Stmt s(db_, std::string("SELECT ") + kProgrammeColumns + " FROM programmes WHERE id = ?1");
+    s.bind(1, programme_id);
+    auto rows = collect_checked<Programme>(s, read_programme);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Programme>();
+    return std::optional<Programme>(std::move(rows->front()));
+  }
+
+  Result<std::vector<Programme>> list_programmes(const std::string& within_path) override {
+    Stmt s(db_, std::string("SELECT ") + kProgrammeColumns +
+                    " FROM programmes WHERE substr(owner_path, 1, length(?1)) = ?1 ORDER BY id");
+    s.bind(1, within_path);
+    return collect_checked<Programme>(s, read_programme);
+  }
+
+  Result<std::vector<Programme>> enabled_programmes() override {
+    Stmt s(db_, std::string("SELECT ") + kProgrammeColumns +
+                    " FROM programmes WHERE enabled = 1 ORDER BY id");
+    return collect_checked<Programme>(s, read_programme);
+  }
+
+  Result<std::int64_t> next_order_seq() override {
+    // Write transactions run under BEGIN IMMEDIATE: increments are serialised.
+    Stmt s(db_, "UPDATE order_sequence SET value = value + 1 WHERE id = 1 RETURNING value");
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!row.value()) return internal("sqlite: the order sequence row is missing");
+    return s.integer(0);
+  }
+
+  Status insert_order(const BroadcastOrder& o) override {
+    Stmt s(db_, std::string("INSERT INTO broadcast_orders (") + kOrderColumns +
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, o.id).bind(2, o.owner_unit).bind(3, bulletins::priority_name(o.priority));
+    s.bind(4, devices::encode_strings(o.areas)).bind(5, o.payload_json);
+    s.bind_id_or_null(6, o.created_by).bind(7, o.created_at).bind(8, o.stopped_at);
+    Status done = s.run();
+    if (!done && done.error().kind == ErrorKind::kConflict) {
+      return conflict("order_exists", "an order with that id already exists");
+    }
+    return done;
+  }
+
+  Result<std::optional<BroadcastOrder>> find_order(const std::string& order_id) override {
+    Stmt s(db_, std::string("SELECT ") + kOrderColumns + " FROM broadcast_orders WHERE id = ?1");
+    s.bind(1, order_id);
+    auto rows = collect_checked<BroadcastOrder>(s, read_order);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<BroadcastOrder>();
+    return std::optional<BroadcastOrder>(std::move(rows->front()));
+  }
+
+  Status mark_order_stopped(const std::string& order_id, UnixTime at) override {
+    Stmt s(db_, "UPDATE broadcast_orders SET stopped_at = ?2 WHERE id = ?1");
+    s.bind(1, order_id).bind(2, at);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no order " + order_id);
+    return {};
+  }
+
+  Result<bool> insert_play_log(const PlayLog& l) override {
+    Stmt s(db_, std::string("INSERT INTO play_logs (") + kPlayLogColumns +
+                    ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    " ON CONFLICT (device_id, event_id) DO NOTHING");
+    s.bind(1, l.device_id).bind(2, l.event_id).bind(3, l.type).bind(4, l.ts).bind(5, l.slot);
+    s.bind(6, l.order).bind(7, l.sha256).bind(8, l.url).bind(9, l.started).bind(10, l.ended);
+    s.bind(11, l.reason).bind(12, l.commune_code).bind(13, l.unit_path).bind(14, l.received_at);
+    NGUON_TRY(s.run());
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<std::vector<PlayLog>> list_play_logs(const PlayLogQuery& q) override {
+    std::string types = "1";
+    if (!q.types.empty()) types = "type IN (" + placeholders(8, q.types.size()) + ")";
+    Stmt s(db_, std::string("SELECT ") + kPlayLogColumns +
+                    " FROM play_logs WHERE substr(unit_path, 1, length(?1)) = ?1"
+                    " AND (?2 = '' OR device_id = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) AND " +
+                    types + " ORDER BY ts DESC, id DESC LIMIT ?5 OFFSET ?6");
+    s.bind(1, q.within_path).bind(2, q.device_id).bind(3, q.from).bind(4, q.to);
+    s.bind(5, limit_value(q.limit)).bind(6, limit_value(q.offset));
+    for (size_t i = 0; i < q.types.size(); ++i) s.bind(8 + static_cast<int>(i), q.types[i]);
+    return collect<PlayLog>(s, read_play_log);
+  }
+
+  Result<std::vector<AirtimeRow>> airtime(const std::string& within_path,
+                                          const std::string& group_by, UnixTime from,
+                                          UnixTime to) override {
+    std::string key;
+    if (group_by == "commune") key = "commune_code";
+    if (group_by == "device") key = "device_id";
+    if (key.empty()) return invalid("invalid_field", "airtime: group by commune or device");
+    Stmt s(db_, "SELECT " + key +
+                    ", sum(ended - started) AS seconds, count(*) FROM play_logs"
+                    " WHERE type IN ('played', 'interrupted') AND started > 0"
+                    " AND ended >= started AND substr(unit_path, 1, length(?1)) = ?1"
+                    " AND started >= ?2 AND (?3 = 0 OR started < ?3) GROUP BY " +
+                    key + " ORDER BY seconds DESC, " + key);
+    s.bind(1, within_path).bind(2, from).bind(3, to);
+    return collect<AirtimeRow>(s, [](const Stmt& r) {
+      return AirtimeRow{r.text(0), r.integer(1), r.integer(2)};
+    });
+  }
+
  private:
   // Chunk size of IN lists, well under SQLite's bound-parameter limit.
   static constexpr size_t kIdChunk = 500;
@@ -814,6 +1262,53 @@ class SqliteTx final : public Tx {
         auto it = by_id.find(s.integer(0));
         if (it != by_id.end()) (it->second->*member).push_back(s.text(1));
       }
+    }
+    return {};
+  }
+
+  // Like collect, for readers that can fail (a stored JSON list that does not decode).
+  template <typename T, typename F>
+  static Result<std::vector<T>> collect_checked(Stmt& s, F read) {
+    std::vector<T> out;
+    for (;;) {
+      auto row = s.step();
+      if (!row) return row.error();
+      if (!row.value()) return out;
+      auto value = read(s);
+      if (!value) return value.error();
+      out.push_back(std::move(value.value()));
+    }
+  }
+
+  static DeviceGroup read_group(const Stmt& r) {
+    DeviceGroup g;
+    g.id = r.integer(0);
+    g.unit_code = r.text(1);
+    g.unit_path = r.text(2);
+    g.name = r.text(3);
+    return g;
+  }
+
+  Status insert_members(std::int64_t group_id, const std::vector<std::string>& device_ids) {
+    for (size_t i = 0; i < device_ids.size(); ++i) {
+      Stmt s(db_,
+             "INSERT INTO device_group_members (group_id, position, device_id)"
+             " VALUES (?1, ?2, ?3)");
+      s.bind(1, group_id).bind(2, static_cast<std::int64_t>(i)).bind(3, device_ids[i]);
+      NGUON_TRY(s.run());
+    }
+    return {};
+  }
+
+  // Fills device_ids of every group in `groups`, in position order.
+  Status load_members(std::vector<DeviceGroup>& groups) {
+    for (DeviceGroup& g : groups) {
+      Stmt s(db_,
+             "SELECT device_id FROM device_group_members WHERE group_id = ?1 ORDER BY position");
+      s.bind(1, g.id);
+      auto ids = collect<std::string>(s, [](const Stmt& r) { return r.text(0); });
+      if (!ids) return ids.error();
+      g.device_ids = std::move(ids.value());
     }
     return {};
   }
@@ -1034,6 +1529,110 @@ CREATE TABLE unit_settings (
   value TEXT NOT NULL,
   PRIMARY KEY (unit_code, key)
 );
+)sql"},
+      // The broadcast capability (issue 4). Optional references (a device's village, the
+      // creator of a programme or order) are NULL when absent. List fields of programmes and
+      // orders are JSON text (core/devices/record_json.h). `playing` is derived from
+      // state_json when a state is recorded, so counts need no JSON in SQL.
+      {3, R"sql(
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('cluster', 'board')),
+  name TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  imei TEXT NOT NULL,
+  vendor TEXT NOT NULL,
+  model TEXT NOT NULL,
+  firmware TEXT NOT NULL,
+  commune_code TEXT NOT NULL REFERENCES units(code),
+  village_code TEXT REFERENCES units(code),
+  unit_path TEXT NOT NULL,
+  lat REAL,
+  lon REAL,
+  horns INTEGER NOT NULL,
+  watts INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('registered', 'provisioned', 'decommissioned')),
+  secret_hash TEXT NOT NULL,
+  credential_version INTEGER NOT NULL,
+  online INTEGER NOT NULL DEFAULT 0,
+  playing INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL DEFAULT 0,
+  state_json TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX devices_serial_active ON devices(serial) WHERE status <> 'decommissioned';
+CREATE INDEX devices_unit_path ON devices(unit_path);
+CREATE TABLE device_groups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  unit_path TEXT NOT NULL,
+  name TEXT NOT NULL
+);
+CREATE INDEX device_groups_unit_path ON device_groups(unit_path);
+CREATE TABLE device_group_members (
+  group_id INTEGER NOT NULL REFERENCES device_groups(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  PRIMARY KEY (group_id, device_id)
+);
+CREATE INDEX device_group_members_device ON device_group_members(device_id);
+CREATE TABLE programmes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_unit TEXT NOT NULL REFERENCES units(code),
+  owner_path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  priority TEXT NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  target_units TEXT NOT NULL,
+  target_groups TEXT NOT NULL,
+  rrule TEXT NOT NULL,
+  first_date TEXT NOT NULL,
+  last_date TEXT NOT NULL,
+  exdates TEXT NOT NULL,
+  start_minute INTEGER NOT NULL,
+  duration_minutes INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  created_by INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX programmes_owner_path ON programmes(owner_path);
+CREATE TABLE order_sequence (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT INTO order_sequence (id, value) VALUES (1, 0);
+CREATE TABLE broadcast_orders (
+  id TEXT PRIMARY KEY,
+  owner_unit TEXT NOT NULL REFERENCES units(code),
+  priority TEXT NOT NULL CHECK (priority IN ('normal', 'priority', 'emergency')),
+  areas TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  created_by INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  stopped_at INTEGER NOT NULL
+);
+CREATE TABLE play_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  slot TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  url TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  ended INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  commune_code TEXT NOT NULL,
+  unit_path TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  UNIQUE (device_id, event_id)
+);
+CREATE INDEX play_logs_unit_ts ON play_logs(unit_path, ts);
+CREATE INDEX play_logs_device_ts ON play_logs(device_id, ts);
 )sql"},
   };
   return kMigrations;

@@ -1,0 +1,298 @@
+// nguon-simulator: many virtual device agents in one process, for load tests and benchmarks.
+//
+// Each virtual device is a full agent Runtime (signature checks, replay guard, scheduler,
+// reports) with its own bundle and MQTT connection, but with a null or file sink, an in-memory
+// report queue and no state directory. All devices share one media cache (single-flight
+// downloads) and ONE network thread: the connections run on an epoll Poller.
+//
+// Prints one JSON line per second on stdout:
+//   {"ts":…,"agents":N,"connected":…,"playing":…,"played":…,"rejected":…,"started":…}
+// where playing = devices playing now, played/rejected/started = events since start.
+// --record-arrivals FILE writes "<device> <ns>" lines: CLOCK_REALTIME nanoseconds at which the
+// first non-retained message reached the device (retained ones are state redelivered at
+// connect, not a fan-out), so another process can compare publish and arrival times.
+#include <sys/resource.h>
+#include <time.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "adapters/crypto/sodium_crypto.h"
+#include "adapters/mqtt/poller.h"
+#include "agent/files.h"
+#include "agent/log.h"
+#include "agent/media_cache.h"
+#include "agent/relay_hook.h"
+#include "agent/report_queue.h"
+#include "agent/runtime.h"
+#include "agent/sink_spec.h"
+#include "agent/system_clock.h"
+
+namespace {
+
+using namespace nguon;
+using namespace nguon::agent;
+using SteadyClock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+struct Options {
+  std::string bundles;
+  std::string sink = "null";
+  std::string media_dir = "/tmp/nguon-simulator-media";
+  std::string record_arrivals;
+  int heartbeat_s = 60;
+  int connect_rate = 1000;
+  int download_workers = 4;
+  std::string log_level = "warn";
+};
+
+// A message read from the network, handled after the whole batch was read, so that arrival
+// times measure delivery, not the signature checks of the devices read before.
+struct Inbound {
+  Runtime* runtime;
+  std::string topic;
+  std::string payload;
+};
+
+struct VirtualDevice {
+  std::unique_ptr<AudioSink> sink;
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<Transport> transport;
+  std::int64_t first_arrival_ns = 0;
+};
+
+std::int64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void raise_fd_limit(const Logger& log) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) log.warn("cannot raise RLIMIT_NOFILE");
+}
+
+Result<std::vector<protocol::Bundle>> parse_bundles(const std::string& text,
+                                                    const std::string& where) {
+  std::vector<protocol::Bundle> out;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  if (ec) return invalid("malformed", where + ": " + ec.message());
+  if (!value.is_array()) {
+    auto b = protocol::decode_bundle(text);
+    if (!b) return invalid("malformed", where + ": " + b.error().message);
+    out.push_back(std::move(b.value()));
+    return out;
+  }
+  for (const auto& v : value.as_array()) {
+    auto b = protocol::decode_bundle(boost::json::serialize(v));
+    if (!b) return invalid("malformed", where + ": " + b.error().message);
+    out.push_back(std::move(b.value()));
+  }
+  return out;
+}
+
+// A directory of bundle files (*.json, sorted by name), or one file holding a bundle or an
+// array of bundles.
+Result<std::vector<protocol::Bundle>> load_bundles(const std::string& path) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+      if (e.path().extension() == ".json") files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::vector<protocol::Bundle> all;
+  for (const auto& f : files) {
+    auto text = read_file(f);
+    if (!text) return invalid("unreadable", "cannot read " + f);
+    auto bundles = parse_bundles(*text, f);
+    if (!bundles) return bundles.error();
+    for (auto& b : *bundles) all.push_back(std::move(b));
+  }
+  if (all.empty()) return invalid("empty", "no bundle found in " + path);
+  return all;
+}
+
+Result<std::unique_ptr<AudioSink>> sink_for(const Options& opt, const std::string& device,
+                                            const Clock& clock) {
+  if (opt.sink.starts_with("file:")) return make_sink(opt.sink + "/" + device, clock);
+  if (opt.sink == "null") return make_sink("null", clock);
+  return invalid("invalid_sink", "the simulator supports --sink null or file:DIR");
+}
+
+void write_arrivals(const std::string& path, const std::vector<VirtualDevice>& devices) {
+  std::string out;
+  for (const auto& d : devices) {
+    if (d.first_arrival_ns == 0) continue;
+    out += d.runtime->bundle().device + " " + std::to_string(d.first_arrival_ns) + "\n";
+  }
+  (void)write_file_atomic(path, out);
+}
+
+void print_counts(const std::vector<VirtualDevice>& devices, const mqtt::Poller& poller,
+                  const Clock& clock) {
+  std::int64_t playing = 0, played = 0, rejected = 0, started = 0, failed = 0;
+  for (const auto& d : devices) {
+    if (d.runtime->playing()) ++playing;
+    played += d.runtime->counters().played;
+    rejected += d.runtime->counters().rejected;
+    started += d.runtime->counters().playing;
+    failed += d.runtime->counters().failed;
+  }
+  boost::json::object o{
+      {"ts", clock.now()},  {"agents", devices.size()}, {"connected", poller.connected_count()},
+      {"playing", playing}, {"played", played},         {"rejected", rejected},
+      {"started", started}, {"failed", failed}};
+  std::string line = boost::json::serialize(o) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+int run(const Options& opt) {
+  auto level = parse_log_level(opt.log_level);
+  Logger log(level.value_or(LogLevel::kWarn));
+  raise_fd_limit(log);
+  auto bundles = load_bundles(opt.bundles);
+  if (!bundles) {
+    log.error("cannot load bundles", {{"error", bundles.error().message}});
+    return 1;
+  }
+  SystemClock clock;
+  SodiumCrypto crypto(Argon2Profile::kMin);
+  MediaCache cache(opt.media_dir, crypto, opt.download_workers);
+  NoRelayHook relay;
+  auto poller = mqtt::Poller::create({.connects_per_second = opt.connect_rate});
+  if (!poller) {
+    log.error("cannot create the poller", {{"error", poller.error().message}});
+    return 1;
+  }
+
+  std::vector<VirtualDevice> devices(bundles->size());
+  bool record = !opt.record_arrivals.empty();
+  bool arrivals_changed = false;
+  std::vector<Inbound> inbox;
+  RuntimeOptions ropt;
+  ropt.heartbeat_s = opt.heartbeat_s;
+  ropt.agent_name = "nguon-simulator/0.1";
+  for (size_t i = 0; i < bundles->size(); ++i) {
+    VirtualDevice& d = devices[i];
+    auto sink = sink_for(opt, (*bundles)[i].device, clock);
+    if (!sink) {
+      log.error("cannot create a sink", {{"error", sink.error().message}});
+      return 1;
+    }
+    d.sink = std::move(*sink);
+    d.runtime = std::make_unique<Runtime>(std::move((*bundles)[i]), ropt, clock, crypto, *d.sink,
+                                          cache, std::make_unique<MemoryReportQueue>(), relay, log);
+    Runtime* rt = d.runtime.get();
+    VirtualDevice* dev = &d;
+    auto conn = (*poller)->add(
+        rt->mqtt_options(),
+        [rt, dev, record, &arrivals_changed, &inbox](std::string_view topic,
+                                                     std::string_view payload, bool retained) {
+          if (record && !retained && dev->first_arrival_ns == 0) {
+            dev->first_arrival_ns = realtime_ns();
+            arrivals_changed = true;
+          }
+          inbox.push_back({rt, std::string(topic), std::string(payload)});
+        },
+        [rt](bool connected, int) { rt->on_connect(connected); },
+        [rt](int mid) { rt->on_published(mid); });
+    if (!conn) {
+      log.error("cannot create a connection", {{"error", conn.error().message}});
+      return 1;
+    }
+    for (const auto& topic : rt->subscriptions()) (void)(*conn)->subscribe(topic, 1);
+    d.transport = std::make_unique<TransportOf<mqtt::Poller::Connection>>(**conn);
+    rt->attach(d.transport.get());
+    rt->load_state();
+  }
+  log.info("simulator started", {{"agents", std::to_string(devices.size())}});
+
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  // Every device is ticked once a second, a slice at a time so the work is spread evenly.
+  auto last_print = SteadyClock::now();
+  auto last_slice = SteadyClock::now();
+  auto last_arrivals = SteadyClock::now();
+  constexpr int kSlices = 10;
+  size_t cursor = 0;
+  while (!g_stop) {
+    // Read everything that is ready before handling any of it (see Inbound).
+    if ((*poller)->run_once(20) > 0) {
+      while (inbox.size() < 100'000 && (*poller)->run_once(0) > 0) {
+      }
+    }
+    for (auto& m : inbox) m.runtime->on_message(m.topic, m.payload);
+    inbox.clear();
+    auto now = SteadyClock::now();
+    if (now - last_slice >= std::chrono::milliseconds(1000 / kSlices)) {
+      last_slice = now;
+      size_t slice = (devices.size() + kSlices - 1) / kSlices;
+      for (size_t n = 0; n < slice && !devices.empty(); ++n) {
+        devices[cursor].runtime->tick();
+        cursor = (cursor + 1) % devices.size();
+      }
+    }
+    if (now - last_print >= std::chrono::seconds(1)) {
+      last_print = now;
+      print_counts(devices, **poller, clock);
+    }
+    if (record && arrivals_changed && now - last_arrivals >= std::chrono::seconds(1)) {
+      last_arrivals = now;
+      arrivals_changed = false;
+      write_arrivals(opt.record_arrivals, devices);
+    }
+  }
+  if (record) write_arrivals(opt.record_arrivals, devices);
+  (*poller)->disconnect_all();
+  for (int i = 0; i < 10; ++i) (*poller)->run_once(10);
+  print_counts(devices, **poller, clock);
+  log.info("simulator stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nguon-simulator: many virtual Nguồn device agents in one process"};
+  Options opt;
+  app.add_option("--bundles", opt.bundles,
+                 "directory of bundle JSON files, or one JSON file (a bundle or an array)")
+      ->required();
+  app.add_option("--sink", opt.sink, "null, or file:DIR (one sub-directory per device)")
+      ->capture_default_str();
+  app.add_option("--media-cache", opt.media_dir, "shared media cache directory")
+      ->capture_default_str();
+  app.add_option("--record-arrivals", opt.record_arrivals,
+                 "write '<device> <CLOCK_REALTIME ns>' of each device's first message");
+  app.add_option("--heartbeat", opt.heartbeat_s, "seconds between state publications")
+      ->check(CLI::Range(5, 3600))
+      ->capture_default_str();
+  app.add_option("--connect-rate", opt.connect_rate, "new connections per second")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--download-workers", opt.download_workers, "parallel media downloads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--log-level", opt.log_level, "debug, info, warn, error or off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return run(opt);
+}

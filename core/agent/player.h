@@ -1,0 +1,120 @@
+// The play scheduler: decides, from the manifest, the orders, the settings and the time, what
+// the device plays now (docs/protocol.md, "Priority"). Pure state machine: time comes in as an
+// argument, audio goes out through an AudioSink, and every play report goes to an EventSink.
+//
+// Rules:
+// - A slot is current from `start` (inclusive) to `end` (exclusive); it plays its items in
+//   order, and whatever still plays at `end` stops (`interrupted`, `slot_end`).
+// - emergency > priority > normal. A higher priority interrupts a lower one (`interrupted`,
+//   `preempted`); the interrupted playlist resumes from its next item if it is still current.
+//   Equal priority waits: the playlist in progress continues; among waiting ones the earliest
+//   (slot start, order arrival) goes first.
+// - Media absent from the cache is reported `failed` / `media_missing` and skipped, never
+//   played. While it is still downloading, its playlist waits instead (kMaxMediaWait).
+// - A clock jump (time going backwards, or forwards by more than kMaxTickGap between ticks) is
+//   reported as a `fault` / `clock_jump`, and the decision is recomputed from the new time. A
+//   slot played to its end is remembered by id and never played twice.
+// - Power off (settings) stops playback (`interrupted`, `power_off`); nothing plays until power
+//   returns. Orders wait meanwhile.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/agent/ports.h"
+#include "core/protocol.h"
+
+namespace nguon::agent {
+
+// Forward jumps larger than this between two ticks count as a clock jump.
+inline constexpr UnixTime kMaxTickGap = 120;
+// How long an order waits for media still downloading (MediaLookup::fetching) before its item
+// is reported `media_missing`. A slot waits at most until its end.
+inline constexpr UnixTime kMaxMediaWait = 120;
+
+class Player {
+ public:
+  Player(AudioSink& sink, MediaLookup& media, EventSink& events);
+
+  // Each mutator applies its change and then re-decides (as tick(now) does).
+  void set_manifest(protocol::Manifest manifest, UnixTime now);
+  void set_settings(protocol::Settings settings, UnixTime now);
+  void add_order(protocol::PlayOrder order, UnixTime now);
+  void stop_orders(const protocol::StopOrder& stop, UnixTime now);
+  // Call at least every few seconds: ends finished items, enforces slot ends, starts what is due.
+  void tick(UnixTime now);
+
+  std::optional<protocol::NowPlaying> now_playing() const;
+  const protocol::Manifest& manifest() const { return manifest_; }
+  int volume() const;
+  bool power() const { return !settings_ || settings_->power; }
+  size_t pending_orders() const { return orders_.size(); }
+
+  // Slots played to their end (or skipped as unplayable). The runtime persists these so a
+  // restart does not replay a slot; restore before the first tick.
+  const std::set<std::string>& finished_slots() const { return finished_slots_; }
+  void restore_finished_slots(std::set<std::string> ids) { finished_slots_ = std::move(ids); }
+
+ private:
+  enum class Source { kSlot, kOrder };
+  // A playlist the Player can pick: a current slot, or a pending order.
+  struct Candidate {
+    Source source = Source::kSlot;
+    std::string id;
+    Priority priority = Priority::kNormal;
+    UnixTime since = 0;  // slot start, or order arrival: earliest goes first among equals
+  };
+  struct Order {
+    protocol::PlayOrder order;
+    std::vector<protocol::PlayItem> items;  // `repeat` times the order's items
+    size_t next = 0;
+    UnixTime arrived = 0;
+    std::uint64_t serial = 0;  // arrival order, for ties within the same second
+  };
+  struct Current {
+    Source source = Source::kSlot;
+    std::string id;
+    Priority priority = Priority::kNormal;
+    protocol::PlayItem item;
+    UnixTime started = 0;
+  };
+
+  void decide(UnixTime now);
+  void detect_clock_jump(UnixTime now);
+  void check_current(UnixTime now);
+  std::optional<Candidate> best_candidate(UnixTime now);
+  bool waiting_for_media(const Candidate& c, UnixTime now);
+  bool start_next(const Candidate& c, UnixTime now);
+  void stop_current(protocol::EventType type, const std::string& reason, UnixTime now);
+  void finish_program_if_done(Source source, const std::string& id);
+
+  const protocol::Slot* find_slot(const std::string& id) const;
+  Order* find_order(const std::string& id);
+  const std::vector<protocol::PlayItem>* items_of(Source source, const std::string& id);
+  size_t* cursor_of(Source source, const std::string& id);
+  int volume_for(Source source, const std::string& id);
+  protocol::Event event_for(protocol::EventType type, Source source, const std::string& id,
+                            const protocol::PlayItem& item, UnixTime now) const;
+
+  AudioSink& sink_;
+  MediaLookup& media_;
+  EventSink& events_;
+
+  protocol::Manifest manifest_;
+  std::optional<protocol::Settings> settings_;
+  std::map<std::string, size_t> slot_cursor_;  // slot id → index of its next item
+  std::set<std::string> finished_slots_;
+  std::deque<Order> orders_;
+  std::uint64_t order_serial_ = 0;
+  std::optional<Current> current_;
+  // The playlist that played last: among equals it continues first.
+  std::optional<std::pair<Source, std::string>> last_program_;
+  std::optional<UnixTime> last_tick_;
+};
+
+}  // namespace nguon::agent
