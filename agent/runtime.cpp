@@ -40,7 +40,6 @@ Runtime::Runtime(protocol::Bundle bundle, RuntimeOptions options, const Clock& c
     : bundle_(std::move(bundle)),
       options_(std::move(options)),
       clock_(clock),
-      crypto_(crypto),
       cache_(cache),
       queue_(std::move(queue)),
       relay_(relay),

@@ -149,7 +149,6 @@ class Runtime final : private EventSink, private MediaLookup {
   protocol::Bundle bundle_;
   RuntimeOptions options_;
   const Clock& clock_;
-  Crypto& crypto_;
   MediaCache& cache_;
   std::unique_ptr<ReportQueue> queue_;
   RelayHook& relay_;

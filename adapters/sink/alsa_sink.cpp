@@ -81,7 +81,7 @@ Status AlsaSink::start(const protocol::PlayItem& item, const std::string& path, 
   stop_requested_ = false;
   finished_ = false;
   thread_ = std::thread([this, file, handle = *pcm] {
-    std::vector<opus_int16> buffer(kChannels * 5760);
+    std::vector<opus_int16> buffer(static_cast<size_t>(kChannels) * 5760);
     while (!stop_requested_) {
       int frames = op_read_stereo(file, buffer.data(), static_cast<int>(buffer.size()));
       if (frames == OP_HOLE) continue;

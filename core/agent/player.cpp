@@ -32,7 +32,7 @@ void Player::set_manifest(protocol::Manifest manifest, UnixTime now) {
 }
 
 void Player::set_settings(protocol::Settings settings, UnixTime now) {
-  settings_ = std::move(settings);
+  settings_ = settings;
   if (current_) sink_.set_volume(volume_for(current_->source, current_->id));
   decide(now);
 }

@@ -27,9 +27,9 @@ constexpr size_t kMaxAreas = 50;
 constexpr size_t kMaxItems = 50;
 constexpr size_t kMaxGroupMembers = 1000;
 // Retained settings must outlive any outage of the device; they are replaced, not expired.
-constexpr UnixTime kSettingsLifetimeSeconds = 366 * 24 * 3600;
+constexpr UnixTime kSettingsLifetimeSeconds = UnixTime{366} * 24 * 3600;
 // A manifest lives until the end of its last slot, and at least this long.
-constexpr UnixTime kMinManifestLifetimeSeconds = 24 * 3600;
+constexpr UnixTime kMinManifestLifetimeSeconds = UnixTime{24} * 3600;
 
 Error unavailable(std::string message) {
   return {ErrorKind::kUnavailable, "unavailable", std::move(message)};

@@ -78,7 +78,6 @@ namespace {
 using schedule::LocalDate;
 using schedule::Resolver;
 using schedule::targets_of;
-using schedule::TargetSet;
 
 Error programme_not_found() { return not_found("no such programme"); }
 
@@ -242,7 +241,8 @@ Status ScheduleService::validate(Tx& tx, const Unit& owner, Programme& prog) {
   NGUON_TRY(expander_.validate(prog.rrule));
   // A rule that never occurs is a mistake (and costly to expand again and again).
   const LocalDate first = *schedule::parse_date(prog.first_date);
-  auto dates = dates_of(prog, first, schedule::add_days(first, kNoOccurrenceYears * 366));
+  auto dates =
+      dates_of(prog, first, schedule::add_days(first, std::int64_t{kNoOccurrenceYears} * 366));
   if (!dates) return dates.error();
   if (dates->empty()) {
     return invalid("invalid_rrule", "rrule: no occurrence in the " +
@@ -298,7 +298,7 @@ Status ScheduleService::check_items(Tx& tx, const Unit& owner, const Programme& 
         if (!valid_stream_url(item.url)) {
           return invalid("invalid_field", field + ".url: must be an http:// or https:// URL");
         }
-        if (item.duration_s < 1 || item.duration_s > kMaxDurationMinutes * 60) {
+        if (item.duration_s < 1 || item.duration_s > std::int64_t{kMaxDurationMinutes} * 60) {
           return invalid("invalid_field", field + ".duration_s: must be 1 to " +
                                               std::to_string(kMaxDurationMinutes * 60));
         }
@@ -366,7 +366,8 @@ Status ScheduleService::check_overlaps(Tx& tx, const Programme& prog,
                     clash->second.end,
                     static_cast<std::int64_t>(common.size()),
                     {}};
-    c.device_ids.assign(common.begin(), common.begin() + std::min<size_t>(3, common.size()));
+    c.device_ids.assign(common.begin(), common.begin() + static_cast<std::ptrdiff_t>(
+                                                             std::min<size_t>(3, common.size())));
     found.push_back(std::move(c));
   }
   if (found.empty()) return {};

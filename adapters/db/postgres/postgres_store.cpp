@@ -1110,8 +1110,7 @@ class PgTx final : public Tx {
       const std::string values = placeholders(7, kDeviceRegistryCount);
       auto r =
           exec(c_,
-               sql({"INSERT INTO devices (id, created_at, online, last_seen, state_json, "
-                    "playing, ",
+               sql({"INSERT INTO devices (id, created_at, online, last_seen, state_json, playing, ",
                     kDeviceRegistryColumns, ") VALUES ($1, $2, $3, $4, $5, $6, ", values, ")"}),
                params);
       if (!r) return r.error();
@@ -1436,9 +1435,9 @@ class PgTx final : public Tx {
     }
     auto r = exec(c_,
                   sql({"SELECT ", kPlayLogColumns,
-                       " FROM play_logs WHERE unit_path LIKE $1 ESCAPE '\\'"
-                       " AND ($2::text = '' OR device_id = $2::text) AND ts >= $3::bigint"
-                       " AND ($4::bigint = 0 OR ts < $4::bigint) AND ",
+                       std::string(" FROM play_logs WHERE unit_path LIKE $1 ESCAPE '\\'") +
+                           " AND ($2::text = '' OR device_id = $2::text) AND ts >= $3::bigint"
+                           " AND ($4::bigint = 0 OR ts < $4::bigint) AND ",
                        types, " ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6"}),
                   params);
     if (!r) return r.error();

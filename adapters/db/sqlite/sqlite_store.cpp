@@ -982,7 +982,10 @@ class SqliteTx final : public Tx {
     for (size_t i = 0; i < unit_paths.size(); ++i, ++n) {
       const std::string p = "?" + std::to_string(n);
       if (!where.empty()) where += " OR ";
-      where += "substr(d.unit_path, 1, length(" + p + ")) = " + p;
+      where += "substr(d.unit_path, 1, length(";
+      where += p;
+      where += ")) = ";
+      where += p;
     }
     if (!group_ids.empty()) {
       if (!where.empty()) where += " OR ";
