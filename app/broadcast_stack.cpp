@@ -49,13 +49,21 @@ void ReportIngestor::run() {
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything queued is written
-    auto [topic, payload] = std::move(queue_.front());
-    queue_.pop_front();
+    // Everything queued so far (up to kBatch) in one transaction: under a fan-out, thousands of
+    // reports arrive at once and one commit each would make the database the bottleneck.
+    std::vector<DeviceReport> batch;
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back({std::move(queue_.front().first), std::move(queue_.front().second)});
+      queue_.pop_front();
+    }
     busy_ = true;
     lock.unlock();
-    auto outcome = devices_.ingest(topic, payload);
-    if (!outcome) {
-      log::warn("device report refused", {{"topic", topic}, {"error", outcome.error().message}});
+    auto outcomes = devices_.ingest_batch(batch);
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (!outcomes[i]) {
+        log::warn("device report refused",
+                  {{"topic", batch[i].topic}, {"error", outcomes[i].error().message}});
+      }
     }
     lock.lock();
     busy_ = false;

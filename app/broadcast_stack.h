@@ -41,6 +41,7 @@ class ReportIngestor {
 
  private:
   void run();
+  static constexpr size_t kBatch = 500;
   DeviceService& devices_;
   size_t capacity_;
   std::mutex mu_;

@@ -5,9 +5,16 @@
 // report queue and no state directory. All devices share one media cache (single-flight
 // downloads) and ONE network thread: the connections run on an epoll Poller.
 //
+// Signature checks: by default the virtual agents share a VerifyCache (verify_cache.h), so an
+// area order that reaches N devices with the same bytes is verified once on this thread instead
+// of N times: it models N devices verifying in parallel on their own CPUs. A real agent
+// (nguon-agent) verifies every message itself. --no-verify-cache verifies every copy.
+//
 // Prints one JSON line per second on stdout:
-//   {"ts":…,"agents":N,"connected":…,"playing":…,"played":…,"rejected":…,"started":…}
-// where playing = devices playing now, played/rejected/started = events since start.
+//   {"ts":…,"agents":N,"connected":…,"playing":…,"played":…,"rejected":…,"started":…,
+//    "failed":…,"verify_hits":…,"verify_misses":…}
+// where playing = devices playing now, played/rejected/started/failed = events since start,
+// verify_hits/misses = signature verdicts reused from / computed by the cache (0 without it).
 // --record-arrivals FILE writes "<device> <ns>" lines: CLOCK_REALTIME nanoseconds at which the
 // first non-retained message reached the device (retained ones are state redelivered at
 // connect, not a fan-out), so another process can compare publish and arrival times.
@@ -35,6 +42,7 @@
 #include "agent/runtime.h"
 #include "agent/sink_spec.h"
 #include "agent/system_clock.h"
+#include "apps/simulator/verify_cache.h"
 
 namespace {
 
@@ -54,6 +62,7 @@ struct Options {
   int connect_rate = 1000;
   int download_workers = 4;
   std::string log_level = "warn";
+  bool verify_cache = true;
 };
 
 // A message read from the network, handled after the whole batch was read, so that arrival
@@ -146,7 +155,7 @@ void write_arrivals(const std::string& path, const std::vector<VirtualDevice>& d
 }
 
 void print_counts(const std::vector<VirtualDevice>& devices, const mqtt::Poller& poller,
-                  const Clock& clock) {
+                  const Clock& clock, const simulator::VerifyCache* verify_cache) {
   std::int64_t playing = 0, played = 0, rejected = 0, started = 0, failed = 0;
   for (const auto& d : devices) {
     if (d.runtime->playing()) ++playing;
@@ -159,6 +168,9 @@ void print_counts(const std::vector<VirtualDevice>& devices, const mqtt::Poller&
       {"ts", clock.now()},  {"agents", devices.size()}, {"connected", poller.connected_count()},
       {"playing", playing}, {"played", played},         {"rejected", rejected},
       {"started", started}, {"failed", failed}};
+  auto vs = verify_cache ? verify_cache->stats() : simulator::VerifyCache::Stats{};
+  o["verify_hits"] = vs.hits;
+  o["verify_misses"] = vs.misses;
   std::string line = boost::json::serialize(o) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
@@ -174,8 +186,12 @@ int run(const Options& opt) {
     return 1;
   }
   SystemClock clock;
-  SodiumCrypto crypto(Argon2Profile::kMin);
-  MediaCache cache(opt.media_dir, crypto, opt.download_workers);
+  SodiumCrypto sodium(Argon2Profile::kMin);
+  std::unique_ptr<simulator::VerifyCache> verify_cache;
+  if (opt.verify_cache) verify_cache = std::make_unique<simulator::VerifyCache>(sodium);
+  // What the virtual agents' Runtimes use (signature checks); the media cache keeps the real one.
+  Crypto& crypto = verify_cache ? static_cast<Crypto&>(*verify_cache) : sodium;
+  MediaCache cache(opt.media_dir, sodium, opt.download_workers);
   NoRelayHook relay;
   auto poller = mqtt::Poller::create({.connects_per_second = opt.connect_rate});
   if (!poller) {
@@ -223,7 +239,8 @@ int run(const Options& opt) {
     rt->attach(d.transport.get());
     rt->load_state();
   }
-  log.info("simulator started", {{"agents", std::to_string(devices.size())}});
+  log.info("simulator started", {{"agents", std::to_string(devices.size())},
+                                 {"verify_cache", opt.verify_cache ? "on" : "off"}});
 
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -252,7 +269,7 @@ int run(const Options& opt) {
     }
     if (now - last_print >= std::chrono::seconds(1)) {
       last_print = now;
-      print_counts(devices, **poller, clock);
+      print_counts(devices, **poller, clock, verify_cache.get());
     }
     if (record && arrivals_changed && now - last_arrivals >= std::chrono::seconds(1)) {
       last_arrivals = now;
@@ -263,7 +280,7 @@ int run(const Options& opt) {
   if (record) write_arrivals(opt.record_arrivals, devices);
   (*poller)->disconnect_all();
   for (int i = 0; i < 10; ++i) (*poller)->run_once(10);
-  print_counts(devices, **poller, clock);
+  print_counts(devices, **poller, clock, verify_cache.get());
   log.info("simulator stopped");
   return 0;
 }
@@ -293,6 +310,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", opt.log_level, "debug, info, warn, error or off")
       ->capture_default_str();
+  bool no_verify_cache = false;
+  app.add_flag("--no-verify-cache", no_verify_cache,
+               "verify every copy of a message on this thread, instead of each distinct (key, "
+               "message, signature) once (which models devices verifying in parallel)");
   CLI11_PARSE(app, argc, argv);
+  opt.verify_cache = !no_verify_cache;
   return run(opt);
 }

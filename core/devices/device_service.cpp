@@ -1183,58 +1183,105 @@ Status DeviceService::stop_order(const access::Principal& p, const std::string& 
 
 // ---- ingestion -------------------------------------------------------------------------------
 
-Result<IngestOutcome> DeviceService::ingest(std::string_view topic, std::string_view payload) {
+namespace {
+
+// A device report decoded outside the transaction.
+struct DecodedReport {
+  std::string device_id;
+  std::string payload;  // state: kept verbatim
+  std::optional<protocol::DeviceState> state;
+  std::optional<protocol::Event> event;
+};
+
+Result<DecodedReport> decode_report(std::string_view topic, std::string_view payload) {
   auto where = protocol::parse_device_topic(topic);
   if (!where) return invalid("unexpected_topic", "not a device topic: " + std::string(topic));
   if (payload.size() > protocol::kMaxPayloadBytes) {
     return invalid("malformed", "payload over " + std::to_string(protocol::kMaxPayloadBytes));
   }
-  const UnixTime now = clock_.now();
+  DecodedReport r{where->device_id, std::string(payload), std::nullopt, std::nullopt};
   if (where->leaf == protocol::DeviceLeaf::kState) {
-    auto state = protocol::decode_state(payload);
-    if (!state) return state.error();
-    NGUON_TRY(store_.write([&](Tx& tx) -> Status {
-      // The last will carries no time: the broker publishes it when the device vanishes.
-      const UnixTime ts = state->ts > 0 ? state->ts : now;
-      Status st = tx.set_device_state(where->device_id, state->online, ts, std::string(payload));
-      if (!st && st.error().kind == ErrorKind::kNotFound) {
-        return not_found("unknown device " + where->device_id);
-      }
-      return st;
-    }));
-    return IngestOutcome::kStateRecorded;
-  }
-  if (where->leaf != protocol::DeviceLeaf::kEvents) {
+    NGUON_TRY_ASSIGN(r.state, protocol::decode_state(payload));
+  } else if (where->leaf == protocol::DeviceLeaf::kEvents) {
+    NGUON_TRY_ASSIGN(r.event, protocol::decode_event(payload));
+  } else {
     return invalid("unexpected_topic", "devices do not publish on " + std::string(topic));
   }
-  auto event = protocol::decode_event(payload);
-  if (!event) return event.error();
-  bool inserted = false;
-  NGUON_TRY(store_.write([&](Tx& tx) -> Status {
-    auto d = tx.find_device(where->device_id);
-    if (!d) return d.error();
-    if (!d.value()) return not_found("unknown device " + where->device_id);
-    PlayLog log;
-    log.device_id = d.value()->id;
-    log.event_id = event->id;
-    log.type = std::string(protocol::event_type_name(event->type));
-    log.ts = event->ts;
-    log.slot = event->slot.value_or("");
-    log.order = event->order.value_or("");
-    log.sha256 = event->sha256.value_or("");
-    log.url = event->url.value_or("");
-    log.started = event->started.value_or(0);
-    log.ended = event->ended.value_or(0);
-    log.reason = event->reason.value_or("");
-    log.commune_code = d.value()->commune_code;
-    log.unit_path = d.value()->unit_path;
-    log.received_at = now;
-    auto r = tx.insert_play_log(log);
-    if (!r) return r.error();
-    inserted = r.value();
-    return {};
-  }));
+  return r;
+}
+
+Result<IngestOutcome> record_state(Tx& tx, const DecodedReport& r, UnixTime now) {
+  // The last will carries no time: the broker publishes it when the device vanishes.
+  const UnixTime ts = r.state->ts > 0 ? r.state->ts : now;
+  Status st = tx.set_device_state(r.device_id, r.state->online, ts, r.payload);
+  if (!st && st.error().kind == ErrorKind::kNotFound) {
+    return not_found("unknown device " + r.device_id);
+  }
+  if (!st) return st.error();
+  return IngestOutcome::kStateRecorded;
+}
+
+Result<IngestOutcome> record_event(Tx& tx, const DecodedReport& r, UnixTime now) {
+  auto d = tx.find_device(r.device_id);
+  if (!d) return d.error();
+  if (!d.value()) return not_found("unknown device " + r.device_id);
+  const protocol::Event& event = *r.event;
+  PlayLog log;
+  log.device_id = d.value()->id;
+  log.event_id = event.id;
+  log.type = std::string(protocol::event_type_name(event.type));
+  log.ts = event.ts;
+  log.slot = event.slot.value_or("");
+  log.order = event.order.value_or("");
+  log.sha256 = event.sha256.value_or("");
+  log.url = event.url.value_or("");
+  log.started = event.started.value_or(0);
+  log.ended = event.ended.value_or(0);
+  log.reason = event.reason.value_or("");
+  log.commune_code = d.value()->commune_code;
+  log.unit_path = d.value()->unit_path;
+  log.received_at = now;
+  NGUON_TRY_ASSIGN(bool inserted, tx.insert_play_log(log));
   return inserted ? IngestOutcome::kEventRecorded : IngestOutcome::kDuplicateEvent;
+}
+
+}  // namespace
+
+Result<IngestOutcome> DeviceService::ingest(std::string_view topic, std::string_view payload) {
+  auto results = ingest_batch({DeviceReport{std::string(topic), std::string(payload)}});
+  return std::move(results.front());
+}
+
+std::vector<Result<IngestOutcome>> DeviceService::ingest_batch(
+    const std::vector<DeviceReport>& reports) {
+  const UnixTime now = clock_.now();
+  std::vector<Result<IngestOutcome>> results;
+  std::vector<std::optional<DecodedReport>> decoded;
+  results.reserve(reports.size());
+  decoded.reserve(reports.size());
+  for (const auto& r : reports) {
+    auto d = decode_report(r.topic, r.payload);
+    results.emplace_back(d ? Result<IngestOutcome>(IngestOutcome::kStateRecorded) : d.error());
+    decoded.emplace_back(d ? std::optional<DecodedReport>(std::move(d.value())) : std::nullopt);
+  }
+  // One transaction for the batch. A report about an unknown device is answered not_found and
+  // skipped; only a store failure fails (and rolls back) the whole batch.
+  Status written = store_.write([&](Tx& tx) -> Status {
+    for (size_t i = 0; i < decoded.size(); ++i) {
+      if (!decoded[i]) continue;
+      auto outcome = decoded[i]->state ? record_state(tx, *decoded[i], now)
+                                       : record_event(tx, *decoded[i], now);
+      if (!outcome && outcome.error().kind != ErrorKind::kNotFound) return outcome.error();
+      results[i] = std::move(outcome);
+    }
+    return {};
+  });
+  if (!written) {
+    for (size_t i = 0; i < decoded.size(); ++i) {
+      if (decoded[i]) results[i] = written.error();
+    }
+  }
+  return results;
 }
 
 // ---- reports ---------------------------------------------------------------------------------

@@ -156,6 +156,12 @@ struct AirtimeEntry {
   std::int64_t plays = 0;
 };
 
+// A message from a device as it arrived: nguon/v1/d/<id>/state or /events.
+struct DeviceReport {
+  std::string topic;
+  std::string payload;
+};
+
 // What ingest() did with a message.
 enum class IngestOutcome { kStateRecorded, kEventRecorded, kDuplicateEvent };
 
@@ -219,6 +225,10 @@ class DeviceService {
   // A message that arrived on `topic` (nguon/v1/d/<id>/state or /events). Unknown device,
   // unexpected topic or malformed payload: an error for the caller to log; never throws.
   Result<IngestOutcome> ingest(std::string_view topic, std::string_view payload);
+  // Many reports in one transaction (the server's ingestion worker drains its queue this way:
+  // one commit per batch instead of one per report). One result per report, in order; an
+  // unknown device or a malformed report fails alone, a store failure fails the batch.
+  std::vector<Result<IngestOutcome>> ingest_batch(const std::vector<DeviceReport>& reports);
 
   // ---- reports ----
   Result<std::vector<PlayLog>> plays(const access::Principal& p, const PlayQuery& query);
