@@ -58,6 +58,7 @@ cleanup() {
   bash scripts/broker.sh stop "$demo/broker"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 admin=build/release/apps/admin/nguon-admin
 "$admin" -c "$config" migrate
