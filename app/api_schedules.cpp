@@ -3,6 +3,7 @@
 // calendar occurrences in ISO 8601 with their +07:00 offset.
 #include "app/api_support.h"
 #include "app/json_body.h"
+#include "core/devices/record_json.h"
 #include "core/schedule/schedule_service.h"
 
 namespace nguon::app::api {
@@ -16,7 +17,7 @@ const std::vector<std::string_view> kItemFields = {"kind", "bulletin_id", "sha25
                                                    "url",  "duration_s",  "title"};
 
 json::value item_json(const ProgrammeItem& i) {
-  json::object o{{"kind", schedule::item_kind_name(i.kind)}, {"title", i.title}};
+  json::object o{{"kind", devices::programme_item_kind_name(i.kind)}, {"title", i.title}};
   switch (i.kind) {
     case ProgrammeItemKind::kBulletin:
       o["bulletin_id"] = i.bulletin_id;
@@ -132,7 +133,7 @@ Result<ProgrammeItem> read_item(const json::value& v, size_t index) {
   ProgrammeItem item;
   auto kind = f.required_string("kind");
   if (!kind) return invalid("invalid_field", field + ".kind: is required");
-  auto parsed = schedule::parse_item_kind(kind.value());
+  auto parsed = devices::parse_programme_item_kind(kind.value());
   if (!parsed) {
     return invalid("invalid_field",
                    field + ".kind: must be bulletin, media, stream, intro or outro");

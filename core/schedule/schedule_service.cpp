@@ -6,37 +6,13 @@
 
 #include "core/audit.h"
 #include "core/bulletins.h"
+#include "core/devices/record_json.h"
 #include "core/schedule/overlap.h"
 #include "core/schedule/targets.h"
 #include "core/text.h"
 
 namespace nguon {
 namespace schedule {
-
-std::string_view item_kind_name(ProgrammeItemKind k) {
-  switch (k) {
-    case ProgrammeItemKind::kBulletin:
-      return "bulletin";
-    case ProgrammeItemKind::kMedia:
-      return "media";
-    case ProgrammeItemKind::kStream:
-      return "stream";
-    case ProgrammeItemKind::kIntro:
-      return "intro";
-    case ProgrammeItemKind::kOutro:
-      return "outro";
-  }
-  return "bulletin";
-}
-
-std::optional<ProgrammeItemKind> parse_item_kind(std::string_view s) {
-  for (ProgrammeItemKind k :
-       {ProgrammeItemKind::kBulletin, ProgrammeItemKind::kMedia, ProgrammeItemKind::kStream,
-        ProgrammeItemKind::kIntro, ProgrammeItemKind::kOutro}) {
-    if (item_kind_name(k) == s) return k;
-  }
-  return std::nullopt;
-}
 
 std::string programme_snapshot(const Programme& p) {
   namespace json = boost::json;
@@ -45,7 +21,7 @@ std::string programme_snapshot(const Programme& p) {
   for (auto g : p.target_groups) groups.emplace_back(g);
   for (const auto& d : p.exdates) exdates.emplace_back(d);
   for (const auto& i : p.items) {
-    json::object o{{"kind", item_kind_name(i.kind)}};
+    json::object o{{"kind", devices::programme_item_kind_name(i.kind)}};
     if (i.kind == ProgrammeItemKind::kBulletin) o["bulletin_id"] = i.bulletin_id;
     if (i.kind == ProgrammeItemKind::kMedia) o["sha256"] = i.sha256;
     if (i.kind == ProgrammeItemKind::kStream) {

@@ -36,8 +36,6 @@
 namespace nguon {
 
 namespace schedule {
-std::string_view item_kind_name(ProgrammeItemKind k);  // "bulletin", "media", "stream", …
-std::optional<ProgrammeItemKind> parse_item_kind(std::string_view s);
 // JSON text of a programme, for audit entries.
 std::string programme_snapshot(const Programme& p);
 }  // namespace schedule
