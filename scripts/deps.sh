@@ -16,7 +16,7 @@ packages=(
   espeak-ng opus-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  wrk curl chromium nodejs
+  wrk curl chromium nodejs python3
 )
 
 missing=()
