@@ -12,6 +12,8 @@
 #include "app/api_support.h"
 #include "app/json_body.h"
 #include "app/log.h"
+#include "app/open311.h"
+#include "app/portal.h"
 #include "core/access.h"
 #include "core/text.h"
 #include "core/units.h"
@@ -505,6 +507,7 @@ HttpResponse authed_route(Ctx& c) {
   if (auto r = bulletin_routes(c)) return std::move(*r);
   if (auto r = device_routes(c)) return std::move(*r);
   if (auto r = schedule_routes(c)) return std::move(*r);
+  if (auto r = feedback_routes(c)) return std::move(*r);
   return error_response(not_found("no such API endpoint"));
 }
 
@@ -594,6 +597,9 @@ bool is_json_upload(std::string_view path) { return path == "/api/v1/devices/imp
 bool is_upload_target(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (is_json_upload(path)) return true;
+  // Citizens' feedback with photos or recordings (multipart/form-data); the portal and Open311
+  // check each file's size themselves (feedback.max_attachment_mb).
+  if (path == "/portal/new" || path.rfind("/open311/v2/requests.", 0) == 0) return true;
   auto ends_with = [&](std::string_view suffix) {
     return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
   };
@@ -608,7 +614,7 @@ bool RateLimiter::allow(const std::string& key) {
   std::lock_guard lock(mu_);
   if (attempts_.size() > 100000) attempts_.clear();  // bound memory under address spraying
   auto& window = attempts_[key];
-  while (!window.empty() && window.front() <= now - 60) window.pop_front();
+  while (!window.empty() && window.front() <= now - window_) window.pop_front();
   if (window.size() >= static_cast<size_t>(per_minute_)) return false;
   window.push_back(now);
   return true;
@@ -624,6 +630,18 @@ Api::Api(ApiDeps deps)
       read_cache_(deps_.clock, 30),
       scope_root_(deps_.config.is_central() ? std::string(units::kNationCode)
                                             : deps_.config.deployment.scope) {
+  if (deps_.feedback != nullptr) {
+    const auto& fb = deps_.config.feedback;
+    submit_limiter_ =
+        std::make_unique<RateLimiter>(deps_.clock, fb.submissions_per_ip_per_hour, 3600);
+    const size_t max_bytes = static_cast<size_t>(fb.max_attachment_mb) << 20;
+    portal_ =
+        std::make_unique<PortalDeps>(PortalDeps{*deps_.feedback, deps_.store, deps_.media,
+                                                *submit_limiter_, scope_root_, "Nguồn", max_bytes});
+    open311_ = std::make_unique<Open311Deps>(Open311Deps{*deps_.feedback, accounts_, deps_.media,
+                                                         *submit_limiter_, fb.open311_jurisdiction,
+                                                         max_bytes});
+  }
   if (deps_.synthesizer != nullptr && deps_.pipeline != nullptr && deps_.media != nullptr &&
       deps_.dictionary != nullptr) {
     audio_ = std::make_unique<BulletinMediaService>(deps_.store, deps_.clock, deps_.crypto,
@@ -632,9 +650,12 @@ Api::Api(ApiDeps deps)
   }
 }
 
+Api::~Api() = default;
+
 struct Api::Call {
   Ctx ctx;
   std::string path;
+  std::string query_string;  // the raw text after '?'
 };
 
 HttpResponse Api::handle(const HttpRequest& req) {
@@ -658,7 +679,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
                 deps_,
                 login_limiter_,
                 scope_root_},
-            path};
+            path, qmark == std::string::npos ? std::string() : req.target.substr(qmark + 1)};
   try {
     return route(call);
   } catch (const std::exception& e) {
@@ -688,6 +709,13 @@ HttpResponse Api::route(Call& call) {
     r.content_type = "text/plain; version=0.0.4";
     r.body = deps_.metrics.render("");
     return r;
+  }
+  // Citizens' edges: server-rendered portal pages and Open311, no login.
+  if (portal_ && (path == "/portal" || path.rfind("/portal/", 0) == 0)) {
+    if (auto r = portal_routes(c.req, path, call.query_string, *portal_)) return std::move(*r);
+  }
+  if (open311_ && path.rfind("/open311/", 0) == 0) {
+    if (auto r = open311_routes(c.req, path, call.query_string, *open311_)) return std::move(*r);
   }
   if (path.rfind(kApiPrefix, 0) != 0) {
     if (path == "/api/v1" || path.rfind("/api/", 0) == 0)

@@ -27,21 +27,27 @@
 
 namespace nguon {
 class DeviceService;    // core/devices/device_service.h
+class FeedbackDesk;     // core/feedback/feedback_service.h
 class ScheduleService;  // core/schedule/schedule_service.h
 }  // namespace nguon
 
 namespace nguon::app {
 
-// Sliding one-minute window of attempts per key (client IP). Thread-safe.
+struct PortalDeps;   // app/portal.h
+struct Open311Deps;  // app/open311.h
+
+// Sliding window of attempts per key (client IP), one minute unless told. Thread-safe.
 class RateLimiter {
  public:
-  RateLimiter(Clock& clock, int per_minute) : clock_(clock), per_minute_(per_minute) {}
+  RateLimiter(Clock& clock, int per_window, UnixTime window_seconds = 60)
+      : clock_(clock), per_minute_(per_window), window_(window_seconds) {}
   // Records an attempt; false when the key is over its limit (the attempt is not recorded).
   bool allow(const std::string& key);
 
  private:
   Clock& clock_;
-  int per_minute_;
+  int per_minute_;  // attempts allowed per window
+  UnixTime window_;
   std::mutex mu_;
   std::map<std::string, std::deque<UnixTime>> attempts_;
 };
@@ -86,11 +92,14 @@ struct ApiDeps {
   // The broadcast capability (issue 4); when null, its endpoints answer 503.
   DeviceService* devices = nullptr;
   ScheduleService* schedules = nullptr;
+  // The two-way capability (issue 5); when null, its endpoints answer 503.
+  FeedbackDesk* feedback = nullptr;
 };
 
 class Api {
  public:
   explicit Api(ApiDeps deps);
+  ~Api();
   http::HttpResponse handle(const http::HttpRequest& req);
 
   AccountService& accounts() { return accounts_; }
@@ -110,6 +119,10 @@ class Api {
   RateLimiter login_limiter_;
   ReadCache read_cache_;
   std::string scope_root_;  // "VN" or the province code
+  // Citizens' edges (issue 5), when the feedback desk is configured.
+  std::unique_ptr<RateLimiter> submit_limiter_;
+  std::unique_ptr<PortalDeps> portal_;
+  std::unique_ptr<Open311Deps> open311_;
 };
 
 }  // namespace nguon::app

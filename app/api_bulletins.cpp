@@ -353,6 +353,7 @@ HttpResponse notifications(Ctx& c) {
                                          {"kind", n.kind},
                                          {"message", n.message},
                                          {"bulletin_id", n.bulletin_id},
+                                         {"feedback_id", n.feedback_id},
                                          {"created_at", iso8601(n.created_at)},
                                          {"read", n.read}});
           }

@@ -285,11 +285,6 @@ HttpResponse update_programme(Ctx& c, ScheduleService& s, std::int64_t id) {
   return programme_response(r, clashes, 200);
 }
 
-std::string query_or(const Ctx& c, const std::string& key, const std::string& fallback) {
-  auto it = c.query.find(key);
-  return it == c.query.end() || it->second.empty() ? fallback : it->second;
-}
-
 HttpResponse calendar(Ctx& c, ScheduleService& s) {
   auto from = schedule::parse_date(query_or(c, "from", ""));
   auto to = schedule::parse_date(query_or(c, "to", ""));

@@ -159,6 +159,12 @@ struct Ctx {
   const access::Principal& who() const { return auth->principal; }
 };
 
+// The query parameter `key`, or `fallback` when it is absent or empty.
+inline std::string query_or(const Ctx& c, const std::string& key, const std::string& fallback) {
+  auto it = c.query.find(key);
+  return it == c.query.end() || it->second.empty() ? fallback : it->second;
+}
+
 inline std::optional<std::int64_t> parse_id(const std::string& s) {
   if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), ::isdigit))
     return std::nullopt;
@@ -179,6 +185,9 @@ std::optional<HttpResponse> device_routes(Ctx& c);
 std::optional<HttpResponse> device_facing_routes(Ctx& c);
 // Routes owned by app/api_schedules.cpp (programmes, the schedule calendar).
 std::optional<HttpResponse> schedule_routes(Ctx& c);
+// Routes owned by app/api_feedback.cpp (feedback inbox and actions, statistics, categories,
+// agencies, routing rules).
+std::optional<HttpResponse> feedback_routes(Ctx& c);
 // Serves a stored media file with ETag and Range support.
 HttpResponse serve_media(Ctx& c, const std::string& sha256);
 

@@ -11,6 +11,7 @@
 #include "adapters/http/server.h"
 #include "app/api.h"
 #include "app/broadcast_stack.h"
+#include "app/feedback_stack.h"
 #include "app/log.h"
 #include "app/metrics.h"
 #include "app/speech_stack.h"
@@ -104,6 +105,11 @@ int server_main(int argc, char** argv) {
     }
     broadcast = std::move(made.value());
   }
+  auto feedback = FeedbackStack::make(cfg, *store.value(), clock, crypto);
+  if (!feedback) {
+    std::cerr << "configuration error: " << feedback.error().message << "\n";
+    return 2;
+  }
   std::unique_ptr<http::HttpServer> server;
   ApiDeps deps{cfg,
                *store.value(),
@@ -119,6 +125,7 @@ int server_main(int argc, char** argv) {
     deps.devices = broadcast->devices.get();
     deps.schedules = broadcast->schedules.get();
   }
+  deps.feedback = &feedback.value()->desk();
   Api api(std::move(deps));
   http::ServerOptions options{cfg.server.listen,
                               cfg.server.port,
@@ -139,6 +146,7 @@ int server_main(int argc, char** argv) {
     return 4;
   }
 
+  feedback.value()->start();
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;
@@ -160,6 +168,7 @@ int server_main(int argc, char** argv) {
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
   if (broadcast) broadcast->stop();
+  feedback.value()->stop();
   log::info("stopped");
   return 0;
 }

@@ -277,6 +277,78 @@ std::vector<Key> schema(const std::string& dir) {
        text_into([](Config& c) { return &c.devices.map_tile_url; })},
       {"devices.map_attribution", Type::kString,
        text_into([](Config& c) { return &c.devices.map_attribution; })},
+      {"feedback.moderate_first_time", Type::kBool,
+       flag([](Config& c, bool b) { c.feedback.moderate_first_time = b; })},
+      {"feedback.submissions_per_ip_per_hour", Type::kInt,
+       int_in("feedback.submissions_per_ip_per_hour", 1, 100000,
+              [](Config& c, std::int64_t n) {
+                c.feedback.submissions_per_ip_per_hour = static_cast<int>(n);
+              })},
+      {"feedback.submissions_per_contact_per_day", Type::kInt,
+       int_in("feedback.submissions_per_contact_per_day", 1, 100000,
+              [](Config& c, std::int64_t n) {
+                c.feedback.submissions_per_contact_per_day = static_cast<int>(n);
+              })},
+      {"feedback.reopen_days", Type::kInt,
+       int_in("feedback.reopen_days", 0, 365,
+              [](Config& c, std::int64_t n) { c.feedback.reopen_days = static_cast<int>(n); })},
+      {"feedback.max_reopens", Type::kInt,
+       int_in("feedback.max_reopens", 0, 10,
+              [](Config& c, std::int64_t n) { c.feedback.max_reopens = static_cast<int>(n); })},
+      {"feedback.remind_days_before", Type::kInt,
+       int_in(
+           "feedback.remind_days_before", 0, 10,
+           [](Config& c, std::int64_t n) { c.feedback.remind_days_before = static_cast<int>(n); })},
+      {"feedback.locate_max_km", Type::kInt,
+       int_in("feedback.locate_max_km", 1, 200,
+              [](Config& c, std::int64_t n) { c.feedback.locate_max_km = static_cast<int>(n); })},
+      {"feedback.fallback_unit", Type::kString,
+       text_into([](Config& c) { return &c.feedback.fallback_unit; })},
+      {"feedback.extra_days_off", Type::kString,
+       text_into([](Config& c) { return &c.feedback.extra_days_off; })},
+      {"feedback.extra_working_days", Type::kString,
+       text_into([](Config& c) { return &c.feedback.extra_working_days; })},
+      {"feedback.max_attachment_mb", Type::kInt,
+       int_in(
+           "feedback.max_attachment_mb", 1, 50,
+           [](Config& c, std::int64_t n) { c.feedback.max_attachment_mb = static_cast<int>(n); })},
+      {"feedback.open311_jurisdiction", Type::kString,
+       text_into([](Config& c) { return &c.feedback.open311_jurisdiction; })},
+      {"feedback.deadline_check_seconds", Type::kInt,
+       int_in("feedback.deadline_check_seconds", 10, 86400,
+              [](Config& c, std::int64_t n) {
+                c.feedback.deadline_check_seconds = static_cast<int>(n);
+              })},
+      {"mail.enabled", Type::kBool, flag([](Config& c, bool b) { c.mail.enabled = b; })},
+      {"mail.host", Type::kString, text_into([](Config& c) { return &c.mail.host; })},
+      {"mail.port", Type::kInt,
+       int_in("mail.port", 1, 65535,
+              [](Config& c, std::int64_t n) { c.mail.port = static_cast<int>(n); })},
+      {"mail.tls", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v != "none" && v != "starttls" && v != "tls") {
+           return bad("mail.tls", "must be \"none\", \"starttls\" or \"tls\"");
+         }
+         c.mail.tls = std::move(v);
+         return {};
+       })},
+      {"mail.username", Type::kString, text_into([](Config& c) { return &c.mail.username; })},
+      {"mail.password", Type::kString, text_into([](Config& c) { return &c.mail.password; })},
+      {"mail.password_file", Type::kString, str([path_in](Config& c, std::string v) -> Status {
+         c.mail.password_file = path_in(std::move(v));
+         return {};
+       })},
+      {"mail.from_address", Type::kString,
+       text_into([](Config& c) { return &c.mail.from_address; })},
+      {"mail.from_name", Type::kString, text_into([](Config& c) { return &c.mail.from_name; })},
+      {"mail.poll_seconds", Type::kInt,
+       int_in("mail.poll_seconds", 1, 3600,
+              [](Config& c, std::int64_t n) { c.mail.poll_seconds = static_cast<int>(n); })},
+      {"mail.retry_seconds", Type::kInt,
+       int_in("mail.retry_seconds", 1, 86400,
+              [](Config& c, std::int64_t n) { c.mail.retry_seconds = static_cast<int>(n); })},
+      {"mail.max_attempts", Type::kInt,
+       int_in("mail.max_attempts", 1, 100,
+              [](Config& c, std::int64_t n) { c.mail.max_attempts = static_cast<int>(n); })},
   };
 }
 
@@ -336,6 +408,12 @@ Status complete_broadcast_config(Config& config) {
     std::ifstream in(config.broker.password_file);
     if (!in || !std::getline(in, config.broker.password)) {
       return bad("broker.password_file", "cannot be read");
+    }
+  }
+  if (!config.mail.password_file.empty()) {
+    std::ifstream in(config.mail.password_file);
+    if (!in || !std::getline(in, config.mail.password)) {
+      return bad("mail.password_file", "cannot be read");
     }
   }
   return {};

@@ -84,6 +84,38 @@ struct Config {
     std::string map_tile_url;  // Leaflet tile URL template; empty: a map without tiles
     std::string map_attribution;
   } devices;
+  // Citizen feedback (issue 5, docs/configuration.md "Feedback").
+  struct Feedback {
+    bool moderate_first_time = true;  // a contact's first submission waits for a moderator
+    int submissions_per_ip_per_hour = 20;
+    int submissions_per_contact_per_day = 10;
+    int reopen_days = 30;
+    int max_reopens = 2;
+    int remind_days_before = 1;  // working days
+    int locate_max_km = 15;      // a point without a commune: nearest device within this
+    std::string fallback_unit;   // where an unlocatable point goes ("" = refuse it)
+    // Holiday overrides: comma-separated YYYY-MM-DD (a Prime Minister's decision each year).
+    std::string extra_days_off;
+    std::string extra_working_days;
+    int max_attachment_mb = 5;
+    std::string open311_jurisdiction = "nguon.vn";
+    int deadline_check_seconds = 300;
+  } feedback;
+  // Outgoing e-mail (answers to citizens). Off: answers queue in the outbox until it is on.
+  struct Mail {
+    bool enabled = false;
+    std::string host = "127.0.0.1";
+    int port = 25;
+    std::string tls = "none";  // none | starttls | tls
+    std::string username;
+    std::string password;
+    std::string password_file;
+    std::string from_address = "no-reply@nguon.localhost";
+    std::string from_name = "Nguồn";
+    int poll_seconds = 5;
+    int retry_seconds = 300;  // after a failed attempt (doubles up to 6 h)
+    int max_attempts = 12;
+  } mail;
   struct Log {
     std::string level = "info";
     bool json = true;

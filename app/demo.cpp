@@ -1,7 +1,9 @@
 #include "app/demo.h"
 
+#include "app/feedback_stack.h"
 #include "core/audit.h"
 #include "core/bulletins.h"
+#include "core/feedback/feedback_service.h"
 #include "core/units.h"
 
 namespace nguon::app {
@@ -98,6 +100,79 @@ Status seed_demo_bulletins(Store& store, Clock& clock, Crypto& crypto, const std
   return submitted ? Status() : submitted.error();
 }
 
+// A few citizen submissions in the first demo commune, at every stage, so the feedback inbox,
+// the portal's tracking page and the statistics have something to show. Runs once (skipped
+// when any feedback exists).
+Status seed_demo_feedback(Store& store, Clock& clock, Crypto& crypto, const std::string& commune,
+                          const RequestOrigin& origin) {
+  NGUON_TRY(seed_default_services(store));
+  bool any = false;
+  NGUON_TRY(store.read([&](Tx& tx) -> Status {
+    FeedbackQuery q;
+    q.limit = 1;
+    NGUON_TRY_ASSIGN(auto found, tx.search_feedback(q));
+    any = !found.empty();
+    return {};
+  }));
+  if (any) return {};
+  auto handler = principal_named(store, "xuly.xa1");
+  auto approver = principal_named(store, "duyet.xa1");
+  if (!handler || !approver) return {};
+  workdays::WorkCalendar calendar;
+  FeedbackSettings settings;
+  settings.moderate_first_time = true;
+  FeedbackDesk desk(store, clock, crypto, calendar, settings);
+  struct Demo {
+    const char* service;
+    const char* title;
+    const char* description;
+    const char* name;
+    const char* email;
+    int stage;  // 0 moderation, 1 received, 2 assigned with a draft, 3 answered
+  };
+  const Demo demos[] = {
+      {"roads", "Ổ gà trên đường Đông Hải",
+       "Đoạn đường trước nhà văn hóa tổ dân phố Đông Hải có nhiều ổ gà lớn, trời mưa đọng nước, xe "
+       "máy dễ ngã.",
+       "Nguyễn Văn Bình", "binh.nguyen@example.vn", 3},
+      {"broadcasting", "Loa phát quá to buổi sáng",
+       "Cụm loa gần chợ phát lúc 5 giờ 30 sáng quá to, người già và trẻ nhỏ bị ảnh hưởng. Đề nghị "
+       "giảm âm lượng.",
+       "Lê Thị Thu", "thu.le@example.vn", 2},
+      {"environment", "Rác thải ven kênh",
+       "Người dân đổ rác ven kênh Ái Sơn nhiều ngày chưa được thu gom, bốc mùi hôi.",
+       "Trần Văn Cường", "cuong.tran@example.vn", 1},
+      {"utilities", "Mất nước sinh hoạt",
+       "Khu phố Phú Thọ mất nước ba ngày liền mà không có thông báo.", "Phạm Thị Dung", "", 0},
+  };
+  for (const Demo& d : demos) {
+    Submission s;
+    s.service_code = d.service;
+    s.title = d.title;
+    s.description = d.description;
+    s.commune_code = commune;
+    s.contact_name = d.name;
+    s.contact_email = d.email;
+    if (std::string(d.service) == "environment") s.attributes = {{"kind", "waste"}};
+    s.channel = "web";
+    NGUON_TRY_ASSIGN(Feedback f, desk.submit(s, nullptr, origin));
+    if (d.stage == 0) continue;
+    NGUON_TRY(desk.moderate(handler.value(), f.id, true, "", origin));
+    if (d.stage == 1) continue;
+    NGUON_TRY(desk.accept(handler.value(), f.id, origin));
+    NGUON_TRY(desk.draft_answer(
+        handler.value(), f.id,
+        d.stage == 3 ? "UBND phường đã giao Tổ công trình đô thị vá các ổ gà trên đoạn đường này; "
+                       "công việc hoàn thành trong tuần. Cảm ơn ông đã phản ánh."
+                     : "Đài truyền thanh phường sẽ giảm âm lượng cụm loa chợ và lùi giờ phát.",
+        origin));
+    if (d.stage == 2) continue;
+    NGUON_TRY(desk.submit_answer(handler.value(), f.id, origin));
+    NGUON_TRY(desk.approve_answer(approver.value(), f.id, origin));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<access::Principal> principal_named(Store& store, const std::string& username) {
@@ -159,6 +234,8 @@ Result<std::vector<std::string>> seed_demo(Store& store, AccountService& account
       {"vanhanh.xa1", "Đỗ Văn Nam", communes[0], Role::kStationOperator, communes[0]},
       {"bientap.xa2", "Hoàng Thị Mai", communes[1], Role::kEditor, communes[1]},
       {"tuyentruyen.xa2", "Vũ Văn Sơn", communes[1], Role::kPropagandist, communes[1]},
+      {"xuly.xa1", "Ngô Thị Hạnh", communes[0], Role::kFeedbackHandler, communes[0]},
+      {"xuly.tinh", "Bùi Văn Tâm (VP UBND tỉnh)", province, Role::kFeedbackHandler, province},
   };
   std::vector<std::string> lines;
   for (const auto& p : people) {
@@ -173,6 +250,7 @@ Result<std::vector<std::string>> seed_demo(Store& store, AccountService& account
                     json_quote(std::string(access::role_name(p.role)) + "@" + p.role_unit) + "}");
   }
   NGUON_TRY(seed_demo_bulletins(store, clock, crypto, province, communes[0], origin));
+  NGUON_TRY(seed_demo_feedback(store, clock, crypto, communes[0], origin));
   return lines;
 }
 

@@ -70,6 +70,9 @@ const std::vector<Category>& categories() {
       {"fight_negative", "Phòng, chống hiện tượng tiêu cực, tin giả, tin sai sự thật",
        "Fighting negative phenomena and false news"},
       {"essential_services", "Hàng hóa, dịch vụ thiết yếu", "Essential goods and services"},
+      // Decree 49 Art. 8: the commune station broadcasts the answers to people's feedback.
+      {"feedback_answers", "Trả lời phản ánh, kiến nghị của người dân",
+       "Answers to people's feedback"},
   };
   return kCategories;
 }
@@ -100,34 +103,6 @@ constexpr size_t kMaxTitle = 250;
 constexpr size_t kMaxSummary = 1000;
 constexpr size_t kMaxBody = 30000;  // about 40 minutes of speech
 constexpr size_t kMaxTargets = 200;
-
-// Multi-line text: valid UTF-8, NFC, no control characters but newlines and tabs, \r\n → \n.
-Result<std::string> clean_text(std::string_view field, std::string_view s, size_t max_chars) {
-  const std::string f(field);
-  if (!text::is_valid_utf8(s)) return invalid("invalid_utf8", f + ": not valid UTF-8");
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\r') {
-      if (i + 1 < s.size() && s[i + 1] == '\n') continue;
-      out.push_back('\n');
-    } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      return invalid("invalid_field", f + ": control characters are not allowed");
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out = text::to_nfc(out);
-  const size_t first = out.find_first_not_of(" \n\t");
-  const size_t last = out.find_last_not_of(" \n\t");
-  out = first == std::string::npos ? std::string() : out.substr(first, last - first + 1);
-  if (text::code_points(out) > max_chars) {
-    return invalid("invalid_field",
-                   f + ": must be at most " + std::to_string(max_chars) + " characters");
-  }
-  return out;
-}
 
 Error bulletin_not_found() { return not_found("no such bulletin"); }
 
@@ -161,13 +136,13 @@ struct Editor {
     return {};
   }
   Status summary(const std::string& v) {
-    auto c = clean_text("summary", v, kMaxSummary);
+    auto c = text::clean_multiline("summary", v, kMaxSummary);
     if (!c) return c.error();
     b.summary = std::move(c.value());
     return {};
   }
   Status body(const std::string& v) {
-    auto c = clean_text("body", v, kMaxBody);
+    auto c = text::clean_multiline("body", v, kMaxBody);
     if (!c) return c.error();
     if (c->empty()) return invalid("empty_text", "body: must not be empty");
     b.body = std::move(c.value());
@@ -441,7 +416,7 @@ Result<Bulletin> BulletinService::approve(const access::Principal& p, std::int64
 Result<Bulletin> BulletinService::return_to_author(const access::Principal& p, std::int64_t id,
                                                    const std::string& reason,
                                                    const RequestOrigin& origin) {
-  auto clean = clean_text("reason", reason, 2000);
+  auto clean = text::clean_multiline("reason", reason, 2000);
   if (!clean) return clean.error();
   if (clean->empty()) return invalid("missing_field", "reason: say why the bulletin is returned");
   return transition(

@@ -115,6 +115,8 @@ class BulletinService {
 
   // Four-eyes rule for a unit (inherited from the nearest ancestor that sets it; default on).
   Result<bool> four_eyes(const std::string& unit_code);
+  // The same inside a caller's transaction (feedback answers follow the bulletins' rule).
+  static Result<bool> four_eyes_in(Tx& tx, const Unit& unit);
   Status set_four_eyes(const access::Principal& p, const std::string& unit_code, bool on,
                        const RequestOrigin& origin);
 
@@ -123,7 +125,6 @@ class BulletinService {
                               const RequestOrigin& origin,
                               const std::function<Status(Tx&, Bulletin&, const Unit& owner)>& step);
   Result<Bulletin> load_managed(Tx& tx, const access::Principal& p, std::int64_t id);
-  static Result<bool> four_eyes_in(Tx& tx, const Unit& unit);
 
   Store& store_;
   Clock& clock_;

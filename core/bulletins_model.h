@@ -69,6 +69,8 @@ struct Notification {
   std::int64_t bulletin_id = 0;
   UnixTime created_at = 0;
   bool read = false;
+  std::int64_t feedback_id = 0;  // "feedback.*" notifications (schema v4); last, so existing
+                                 // aggregate initialisers keep their meaning
 };
 
 struct BulletinQuery {

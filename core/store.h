@@ -15,6 +15,7 @@
 
 #include "core/bulletins_model.h"
 #include "core/devices_model.h"
+#include "core/feedback_model.h"
 #include "core/model.h"
 #include "core/result.h"
 
@@ -188,6 +189,71 @@ class Tx {
   virtual Result<std::vector<AirtimeRow>> airtime(const std::string& within_path,
                                                   const std::string& group_by, UnixTime from,
                                                   UnixTime to) = 0;
+  // ---- Two-way capability (schema v4, issue 5) ----
+  // Every "not_found" below means no row has that id; nothing is written then.
+
+  // Categories (Open311 services). upsert inserts or replaces by code.
+  virtual Status upsert_feedback_service(const FeedbackService& service) = 0;
+  virtual Result<std::optional<FeedbackService>> find_feedback_service(const std::string& code) = 0;
+  // Ordered by group, then code; inactive ones only when `include_inactive`.
+  virtual Result<std::vector<FeedbackService>> list_feedback_services(bool include_inactive) = 0;
+
+  // Agencies. insert assigns and returns the id; update rewrites all but id; an unknown unit is
+  // invalid("invalid_reference").
+  virtual Result<std::int64_t> insert_agency(const Agency& agency) = 0;
+  virtual Status update_agency(const Agency& agency) = 0;
+  virtual Result<std::optional<Agency>> find_agency(std::int64_t id) = 0;
+  // Agencies whose unit_path starts with `within_path`, ordered by name, then id.
+  virtual Result<std::vector<Agency>> list_agencies(const std::string& within_path) = 0;
+
+  // Routing rules. insert assigns and returns the id; conflict("rule_exists") on a duplicate
+  // (service_code, area_code).
+  virtual Result<std::int64_t> insert_routing_rule(const RoutingRule& rule) = 0;
+  virtual Status delete_routing_rule(std::int64_t id) = 0;
+  // Every rule, ordered by area_path, then service_code.
+  virtual Result<std::vector<RoutingRule>> list_routing_rules() = 0;
+
+  // Feedback. insert assigns and returns the id and stores the attachments;
+  // conflict("tracking_code_exists") on a duplicate tracking code. update rewrites every field
+  // but id, tracking_code and submitted_at (attachments too).
+  virtual Result<std::int64_t> insert_feedback(const Feedback& feedback) = 0;
+  virtual Status update_feedback(const Feedback& feedback) = 0;
+  virtual Result<std::optional<Feedback>> find_feedback(std::int64_t id) = 0;
+  virtual Result<std::optional<Feedback>> find_feedback_by_code(const std::string& code) = 0;
+  // As FeedbackQuery says; ordered by id (descending when newest_first).
+  virtual Result<std::vector<Feedback>> search_feedback(const FeedbackQuery& query) = 0;
+  // Submissions with this contact_hash that were accepted (status not moderation or rejected).
+  virtual Result<std::int64_t> count_accepted_by_contact(const std::string& contact_hash) = 0;
+  // Submissions with this contact_hash since `since` (any status): per-contact rate limit
+  // that holds across server instances.
+  virtual Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
+                                                       UnixTime since) = 0;
+  // See FeedbackStatsRow; feedback whose body_path starts with `within_path` and whose
+  // submitted_at lies in [from, to) (to = 0: open). Ordered by service_code, commune_code.
+  virtual Result<std::vector<FeedbackStatsRow>> feedback_stats(const std::string& within_path,
+                                                               UnixTime from, UnixTime to,
+                                                               UnixTime now) = 0;
+
+  // History; insert assigns and returns the id. list: ascending by id, public ones only when
+  // `public_only`.
+  virtual Result<std::int64_t> insert_feedback_event(const FeedbackEvent& event) = 0;
+  virtual Result<std::vector<FeedbackEvent>> list_feedback_events(std::int64_t feedback_id,
+                                                                  bool public_only) = 0;
+  // Public events of every feedback with ts in [from, to) (to = 0: open), ascending by id, at
+  // most `limit` (Open311 request updates).
+  virtual Result<std::vector<FeedbackEvent>> public_feedback_events(UnixTime from, UnixTime to,
+                                                                    size_t limit) = 0;
+
+  // Outbox. insert assigns and returns the id. due: unsent mails with next_attempt_at <= now and
+  // attempts < max_attempts, ascending by id, at most `limit`.
+  virtual Result<std::int64_t> insert_outbox(const OutboxMail& mail) = 0;
+  virtual Result<std::vector<OutboxMail>> due_outbox(UnixTime now, int max_attempts,
+                                                     size_t limit) = 0;
+  virtual Status mark_outbox_sent(std::int64_t id, UnixTime at) = 0;
+  // attempts += 1, last_error, next_attempt_at.
+  virtual Status mark_outbox_failed(std::int64_t id, const std::string& error,
+                                    UnixTime next_attempt_at) = 0;
+  virtual Result<std::vector<OutboxMail>> outbox_for_feedback(std::int64_t feedback_id) = 0;
 };
 
 class Store {

@@ -116,4 +116,31 @@ Result<std::string> clean_line(std::string_view field, std::string_view s, size_
   return nfc;
 }
 
+Result<std::string> clean_multiline(std::string_view field, std::string_view s, size_t max_chars) {
+  const std::string f(field);
+  if (!is_valid_utf8(s)) return invalid("invalid_utf8", f + ": not valid UTF-8");
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\r') {
+      if (i + 1 < s.size() && s[i + 1] == '\n') continue;
+      out.push_back('\n');
+    } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      return invalid("invalid_field", f + ": control characters are not allowed");
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out = to_nfc(out);
+  const size_t first = out.find_first_not_of(" \n\t");
+  const size_t last = out.find_last_not_of(" \n\t");
+  out = first == std::string::npos ? std::string() : out.substr(first, last - first + 1);
+  if (code_points(out) > max_chars) {
+    return invalid("invalid_field",
+                   f + ": must be at most " + std::to_string(max_chars) + " characters");
+  }
+  return out;
+}
+
 }  // namespace nguon::text

@@ -25,6 +25,11 @@ std::string fold(std::string_view s);
 Result<std::string> clean_line(std::string_view field, std::string_view s, size_t min_chars,
                                size_t max_chars);
 
+// Validates multi-line text (a body, a description): valid UTF-8, no control characters but
+// newlines and tabs, "\r\n" and "\r" become "\n", NFC, trimmed, at most `max_chars` code
+// points. The error names `field`.
+Result<std::string> clean_multiline(std::string_view field, std::string_view s, size_t max_chars);
+
 // Number of code points in valid UTF-8 `s`.
 size_t code_points(std::string_view s);
 

@@ -3,15 +3,18 @@
 # province (38), demo villages and users, on http://127.0.0.1:8080 (NGUON_SERVER_PORT and
 # NGUON_SERVER_LISTEN override); a local Mosquitto broker on 127.0.0.1:18830 (NGUON_BROKER_PORT)
 # and eight simulated loudspeaker clusters and boards in two demo communes (nguon-simulator),
-# so the device dashboard is alive. Data lives in var/demo/; run again to reuse it (the admin
-# password is regenerated and printed each time). Stop with Ctrl-C (stops all three).
+# so the device dashboard is alive; a local SMTP sink on 127.0.0.1:18825 (NGUON_SMTP_PORT) that
+# keeps the e-mails sent to citizens as files in var/demo/mail/. Data lives in var/demo/; run
+# again to reuse it (the admin password is regenerated and printed each time). Stop with Ctrl-C
+# (stops them all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash scripts/deps.sh
 cmake --preset release >/dev/null
-cmake --build build/release -j "$(nproc)" --target nguon-server nguon-admin nguon-simulator
+cmake --build build/release -j "$(nproc)" --target nguon-server nguon-admin nguon-simulator \
+  nguon-smtp-sink
 (cd web && npm run build --silent)
 
 demo=var/demo
@@ -48,6 +51,19 @@ username = "nguon-server"
 password_file = "broker/server.password"
 TOML
 fi
+# Outgoing mail goes to the local sink (added to configurations made before feedback existed).
+smtp_port=${NGUON_SMTP_PORT:-18825}
+if ! grep -q '^\[mail\]' "$config"; then
+  cat >>"$config" <<TOML
+
+[mail]
+enabled = true
+host = "127.0.0.1"
+port = $smtp_port
+from_address = "no-reply@nguon.localhost"
+TOML
+fi
+export NGUON_MAIL_PORT="$smtp_port"  # overrides mail.port, whatever the file says
 # NGUON_BROKER_PORT also overrides broker.port for the server and the CLI.
 broker_port=${NGUON_BROKER_PORT:-18830}
 bash scripts/broker.sh start "$demo/broker" "$broker_port"
@@ -67,6 +83,9 @@ admin=build/release/apps/admin/nguon-admin
 admin_json=$("$admin" -c "$config" create-admin --username admin)
 password=$(printf '%s' "$admin_json" | sed -E 's/.*"password":"([^"]+)".*/\1/')
 "$admin" -c "$config" demo-devices --bundles "$demo/devices" >/dev/null
+build/release/tests/mail/nguon-smtp-sink --port "$smtp_port" --maildir "$demo/mail" \
+  >"$demo/smtp-sink.log" 2>&1 &
+pids+=($!)
 build/release/apps/simulator/nguon-simulator --bundles "$demo/devices" --sink "file:$demo/sink" \
   --media-cache "$demo/sim-media" --heartbeat 30 --log-level warn >"$demo/simulator.log" 2>&1 &
 pids+=($!)
@@ -83,6 +102,10 @@ cat <<MSG
   Demo users (passwords shown once, when first created; also in $demo/new-users.jsonl):
 $(sed 's/^/    /' "$demo/new-users.jsonl")
   Reset any of them with: $admin -c $config users reset-password --username NAME
+
+  Citizen portal:  http://$listen:$port/portal   (feedback without logging in)
+  Open311 API:     http://$listen:$port/open311/v2/discovery.json
+  E-mails sent to citizens are kept in $demo/mail/
 
 MSG
 build/release/apps/server/nguon-server -c "$config" &

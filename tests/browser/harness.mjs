@@ -66,12 +66,26 @@ function freePort() {
   });
 }
 
+/** A TOML value: strings quoted, numbers and booleans as they are, arrays of those. */
+function tomlValue(v) {
+  if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
+  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  return tomlString(String(v));
+}
+
 /**
  * Starts the server. With `{ broker: true }` it also starts a Mosquitto broker with the
  * dynamic-security plugin (scripts/broker.sh) on a free loopback port and turns the broadcast
  * capability on; stop() stops both.
+ *
+ * `mail: { port, ...more }` turns e-mail on, sent to an SMTP server on 127.0.0.1:port (e.g. the
+ * sink of smtp_sink.mjs), from nguon@example.vn (the SMTP sender refuses a domain without a dot such as
+ * "localhost"), the outbox polled every second; other keys of
+ * the object are written as they are into [mail] (e.g. `retry_seconds: 1`).
+ * `feedback: { ... }` writes [feedback] keys (e.g. `moderate_first_time: false`); with `mail` or
+ * `feedback` the deadline job runs every 10 s unless `deadline_check_seconds` says otherwise.
  */
-export async function startServer({ broker = false } = {}) {
+export async function startServer({ broker = false, mail = null, feedback = null } = {}) {
   if (!existsSync(join(webDist, 'index.html'))) {
     throw new Error(`${webDist}/index.html is missing: run \`npm ci && npm run build\` in web/ first`);
   }
@@ -95,6 +109,16 @@ export async function startServer({ broker = false } = {}) {
       '',
     ].join('\n'),
   );
+  if (mail) {
+    const { port: mailPort, ...moreMail } = mail;
+    if (!Number.isInteger(mailPort)) throw new Error('startServer({ mail: { port } }): the SMTP port is required');
+    const settings = { enabled: true, host: '127.0.0.1', port: mailPort, from_address: 'nguon@example.vn', poll_seconds: 1, ...moreMail };
+    writeFileSync(config, ['[mail]', ...Object.entries(settings).map(([k, v]) => `${k} = ${tomlValue(v)}`), ''].join('\n'), { flag: 'a' });
+  }
+  if (mail || feedback) {
+    const settings = { deadline_check_seconds: 10, ...(feedback ?? {}) };
+    writeFileSync(config, ['[feedback]', ...Object.entries(settings).map(([k, v]) => `${k} = ${tomlValue(v)}`), ''].join('\n'), { flag: 'a' });
+  }
   const brokerDir = join(dir, 'broker');
   const brokerScript = join(repoRoot, 'scripts', 'broker.sh');
   if (broker) {

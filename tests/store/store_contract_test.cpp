@@ -24,6 +24,7 @@
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "core/bulletins_model.h"
 #include "core/devices_model.h"
+#include "core/feedback_model.h"
 #include "core/model.h"
 #include "core/result.h"
 #include "core/store.h"
@@ -141,7 +142,15 @@ AuditEntry make_entry(std::int64_t seq, const std::string& prev_hash) {
 }
 
 // The schema version migrate() ends at.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
+
+// SQL that takes a migrated database back to exactly what schema v3 left.
+std::string drop_schema_v4() {
+  return "DROP TABLE outbox; DROP TABLE feedback_events; DROP TABLE feedback_attachments; "
+         "DROP TABLE feedback; DROP TABLE routing_rules; DROP TABLE agencies; "
+         "DROP TABLE feedback_services; ALTER TABLE notifications DROP COLUMN feedback_id; "
+         "DELETE FROM schema_migrations WHERE version >= 4";
+}
 
 // SQL that takes a migrated database back to exactly what schema v2 left.
 std::string drop_schema_v3(bool postgres) {
@@ -256,6 +265,7 @@ void expect_same_notification(const Notification& a, const Notification& b) {
   EXPECT_EQ(a.bulletin_id, b.bulletin_id);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.read, b.read);
+  EXPECT_EQ(a.feedback_id, b.feedback_id);
 }
 
 void expect_same_entry(const AuditEntry& a, const AuditEntry& b) {
@@ -1284,7 +1294,8 @@ TEST_P(StoreContract, MigratesAVersionOneDatabaseKeepingItsData) {
   append_entries(2);
   must_write([&](Tx& tx) { return tx.insert_session({"h-lan", lan, "csrf", kT0, kT0 + 60}); });
   store_.reset();
-  // Back to exactly what v1 left: drop what v3 and v2 added.
+  // Back to exactly what v1 left: drop what v4, v3 and v2 added.
+  ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
   ASSERT_EQ(raw_sql(target_,
                     "DROP TABLE unit_settings; DROP TABLE notifications; "
@@ -2657,23 +2668,1017 @@ TEST_P(BroadcastStoreContract, AirtimeSumsPlayedAndInterruptedByCommuneOrDevice)
   EXPECT_EQ(bad.error().code, "invalid_field");
 }
 
-TEST_P(BroadcastStoreContract, MigratesAVersionTwoDatabaseToThree) {
+TEST_P(BroadcastStoreContract, MigratesAVersionTwoDatabaseToTheLatest) {
   const std::int64_t lan = add_user(make_user("lan", "38"));
   const std::int64_t id = add_bulletin(make_bulletin("38", lan, "truoc v3"));
   store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
   store_ = open(target_);
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version().value(), 2);
   auto v = store_->migrate();
   ASSERT_TRUE(v.ok()) << describe(v);
-  EXPECT_EQ(v.value(), 3);
+  EXPECT_EQ(v.value(), kSchemaVersion);
   EXPECT_TRUE(fetch([&](Tx& tx) { return tx.find_bulletin(id); }).has_value());
   add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
   EXPECT_EQ(fetch([](Tx& tx) { return tx.count_devices(""); }).total, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BroadcastStoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// Two-way capability (schema v4)
+
+FeedbackService make_service(const std::string& code, const std::string& group) {
+  FeedbackService s;
+  s.code = code;
+  s.name_vi = "Phản ánh " + code;
+  s.name_en = "Report " + code;
+  s.description = "Mô tả " + code;
+  s.group = group;
+  s.keywords = "ổ gà,đường";
+  s.attributes_json =
+      R"([{"code":"depth","datatype":"number","required":false,"description":"Độ sâu",)"
+      R"("order":1}])";
+  s.forward_days = 3;
+  s.answer_days = 15;
+  return s;
+}
+
+void expect_same_service(const FeedbackService& a, const FeedbackService& b) {
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.name_vi, b.name_vi);
+  EXPECT_EQ(a.name_en, b.name_en);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.keywords, b.keywords);
+  EXPECT_EQ(a.attributes_json, b.attributes_json);
+  EXPECT_EQ(a.forward_days, b.forward_days);
+  EXPECT_EQ(a.answer_days, b.answer_days);
+  EXPECT_EQ(a.active, b.active);
+}
+
+void expect_same_agency(const Agency& a, const Agency& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.unit_code, b.unit_code);
+  EXPECT_EQ(a.unit_path, b.unit_path);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.email, b.email);
+  EXPECT_EQ(a.supervisor_agency, b.supervisor_agency);
+  EXPECT_EQ(a.active, b.active);
+}
+
+void expect_same_rule(const RoutingRule& a, const RoutingRule& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.service_code, b.service_code);
+  EXPECT_EQ(a.area_code, b.area_code);
+  EXPECT_EQ(a.area_path, b.area_path);
+  EXPECT_EQ(a.body_unit, b.body_unit);
+  EXPECT_EQ(a.agency_id, b.agency_id);
+}
+
+// A received feedback from `commune`, handled by `body`'s People's Committee, submitted at kT0.
+Feedback make_feedback(const std::string& code, const std::string& service, const Unit& commune,
+                       const Unit& body) {
+  Feedback f;
+  f.tracking_code = code;
+  f.service_code = service;
+  f.title = "Phản ánh " + code;
+  f.description = "Nội dung " + code;
+  f.attributes_json = "{}";
+  f.status = FeedbackStatus::kReceived;
+  f.channel = "web";
+  f.commune_code = commune.code;
+  f.area_path = commune.path;
+  f.location_method = "given";
+  f.contact_hash = "contact-" + code;
+  f.body_unit = body.code;
+  f.body_path = body.path;
+  f.submitted_at = kT0;
+  f.updated_at = kT0;
+  return f;
+}
+
+// Every field set, none to its default value.
+Feedback full_feedback(const Tree& t) {
+  Feedback f;
+  f.tracking_code = "K7QM-4XZP-9DTR";
+  f.service_code = "roads";
+  f.title = "Ổ gà 'lớn'; DROP TABLE feedback;--";
+  f.description = "Đường vào chợ Hải Lĩnh\nổ gà sâu 30 cm, 100% \"nguy hiểm\" \\ {a,b}";
+  f.attributes_json = R"({"depth":"30","lanes":["a","b"]})";
+  f.status = FeedbackStatus::kAssigned;
+  f.channel = "open311";
+  f.client = "app-thanh-hoa";
+  f.commune_code = t.c16597.code;
+  f.village_code = t.v001.code;
+  f.area_path = t.v001.path;
+  f.address = "Số 1, đường Lê Lợi";
+  f.lat = 19.806700000000003;
+  f.lon = -105.78510000000001;
+  f.location_method = "point_in_commune";
+  f.contact_name = "Nguyễn Văn A";
+  f.contact_email = "a@example.vn";
+  f.contact_phone = "0912345678";
+  f.contact_hash = std::string(64, 'c');
+  f.submitter_ip = "2001:db8::1";
+  f.entered_by = 7;
+  f.relayed_by = "Thôn Đông Hải";
+  f.body_unit = t.c16597.code;
+  f.body_path = t.c16597.path;
+  f.agency_id = 3;
+  f.forward_due = kT0 + 100;
+  f.answer_due = kT0 + 200;
+  f.reminded_at = kT0 + 150;
+  f.escalation = 2;
+  f.answer_status = AnswerStatus::kSubmitted;
+  f.answer_text = "Đã sửa xong, liên hệ 0912345678";
+  f.answer_public = "Đã sửa xong, liên hệ […]";
+  f.answer_author = 11;
+  f.answer_approver = 12;
+  f.bulletin_id = 13;
+  f.reject_reason = "trùng";
+  f.merged_into = 14;
+  f.rating = 4;
+  f.rating_comment = "Tốt";
+  f.reopen_count = 1;
+  f.submitted_at = kT0 + 1;
+  f.assigned_at = kT0 + 2;
+  f.answered_at = kT0 + 3;
+  f.closed_at = kT0 + 4;
+  f.updated_at = kT0 + 5;
+  f.attachments = {{std::string(64, 'a'), "image", "image/jpeg", 123456},
+                   {std::string(64, 'b'), "audio", "audio/ogg; codecs=\"opus\"", 7},
+                   {std::string(64, 'a'), "image", "image/jpeg", 123456}};
+  return f;
+}
+
+void expect_same_feedback(const Feedback& a, const Feedback& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.tracking_code, b.tracking_code);
+  EXPECT_EQ(a.service_code, b.service_code);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.attributes_json, b.attributes_json);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.channel, b.channel);
+  EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.commune_code, b.commune_code);
+  EXPECT_EQ(a.village_code, b.village_code);
+  EXPECT_EQ(a.area_path, b.area_path);
+  EXPECT_EQ(a.address, b.address);
+  EXPECT_EQ(a.lat, b.lat);  // exact: the stored double reads back as is
+  EXPECT_EQ(a.lon, b.lon);
+  EXPECT_EQ(a.location_method, b.location_method);
+  EXPECT_EQ(a.contact_name, b.contact_name);
+  EXPECT_EQ(a.contact_email, b.contact_email);
+  EXPECT_EQ(a.contact_phone, b.contact_phone);
+  EXPECT_EQ(a.contact_hash, b.contact_hash);
+  EXPECT_EQ(a.submitter_ip, b.submitter_ip);
+  EXPECT_EQ(a.entered_by, b.entered_by);
+  EXPECT_EQ(a.relayed_by, b.relayed_by);
+  ASSERT_EQ(a.attachments.size(), b.attachments.size());
+  for (size_t i = 0; i < a.attachments.size(); ++i) {
+    EXPECT_EQ(a.attachments[i].sha256, b.attachments[i].sha256) << i;
+    EXPECT_EQ(a.attachments[i].kind, b.attachments[i].kind) << i;
+    EXPECT_EQ(a.attachments[i].mime, b.attachments[i].mime) << i;
+    EXPECT_EQ(a.attachments[i].bytes, b.attachments[i].bytes) << i;
+  }
+  EXPECT_EQ(a.body_unit, b.body_unit);
+  EXPECT_EQ(a.body_path, b.body_path);
+  EXPECT_EQ(a.agency_id, b.agency_id);
+  EXPECT_EQ(a.forward_due, b.forward_due);
+  EXPECT_EQ(a.answer_due, b.answer_due);
+  EXPECT_EQ(a.reminded_at, b.reminded_at);
+  EXPECT_EQ(a.escalation, b.escalation);
+  EXPECT_EQ(a.answer_status, b.answer_status);
+  EXPECT_EQ(a.answer_text, b.answer_text);
+  EXPECT_EQ(a.answer_public, b.answer_public);
+  EXPECT_EQ(a.answer_author, b.answer_author);
+  EXPECT_EQ(a.answer_approver, b.answer_approver);
+  EXPECT_EQ(a.bulletin_id, b.bulletin_id);
+  EXPECT_EQ(a.reject_reason, b.reject_reason);
+  EXPECT_EQ(a.merged_into, b.merged_into);
+  EXPECT_EQ(a.rating, b.rating);
+  EXPECT_EQ(a.rating_comment, b.rating_comment);
+  EXPECT_EQ(a.reopen_count, b.reopen_count);
+  EXPECT_EQ(a.submitted_at, b.submitted_at);
+  EXPECT_EQ(a.assigned_at, b.assigned_at);
+  EXPECT_EQ(a.answered_at, b.answered_at);
+  EXPECT_EQ(a.closed_at, b.closed_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+}
+
+void expect_same_event(const FeedbackEvent& a, const FeedbackEvent& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.feedback_id, b.feedback_id);
+  EXPECT_EQ(a.ts, b.ts);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.detail, b.detail);
+  EXPECT_EQ(a.is_public, b.is_public);
+  EXPECT_EQ(a.status_after, b.status_after);
+}
+
+void expect_same_mail(const OutboxMail& a, const OutboxMail& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.to, b.to);
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(a.feedback_id, b.feedback_id);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.next_attempt_at, b.next_attempt_at);
+  EXPECT_EQ(a.attempts, b.attempts);
+  EXPECT_EQ(a.sent_at, b.sent_at);
+  EXPECT_EQ(a.last_error, b.last_error);
+}
+
+template <typename T>
+std::vector<std::int64_t> record_ids(const std::vector<T>& rows) {
+  std::vector<std::int64_t> out;
+  out.reserve(rows.size());
+  for (const T& r : rows) out.push_back(r.id);
+  return out;
+}
+
+using Ids = std::vector<std::int64_t>;
+
+class FeedbackStoreContract : public StoreContract {
+ protected:
+  using Insert = std::function<Result<std::int64_t>(Tx&)>;
+
+  // Runs an insert that returns the new id in a write transaction of its own.
+  std::int64_t insert_id(const Insert& insert) {
+    std::int64_t id = 0;
+    must_write([&](Tx& tx) -> Status {
+      auto r = insert(tx);
+      if (!r) return r.error();
+      id = r.value();
+      return {};
+    });
+    return id;
+  }
+  // The error of a write that must fail.
+  Error write_error(const std::function<Status(Tx&)>& fn) {
+    Status st = store_->write(fn);
+    EXPECT_FALSE(st.ok());
+    return st.ok() ? Error{} : st.error();
+  }
+  Error insert_error(const Insert& insert) {
+    return write_error([&](Tx& tx) -> Status {
+      auto r = insert(tx);
+      return r ? Status() : r.error();
+    });
+  }
+
+  std::int64_t add_feedback(const Feedback& f) {
+    return insert_id([&](Tx& tx) { return tx.insert_feedback(f); });
+  }
+  std::int64_t add_agency(const Agency& a) {
+    return insert_id([&](Tx& tx) { return tx.insert_agency(a); });
+  }
+  std::int64_t add_rule(const RoutingRule& r) {
+    return insert_id([&](Tx& tx) { return tx.insert_routing_rule(r); });
+  }
+  std::int64_t add_event(const FeedbackEvent& e) {
+    return insert_id([&](Tx& tx) { return tx.insert_feedback_event(e); });
+  }
+  std::int64_t add_mail(const OutboxMail& m) {
+    return insert_id([&](Tx& tx) { return tx.insert_outbox(m); });
+  }
+  std::optional<Feedback> find(std::int64_t id) {
+    return fetch([&](Tx& tx) { return tx.find_feedback(id); });
+  }
+  Ids search(const FeedbackQuery& q) {
+    return record_ids(fetch([&](Tx& tx) { return tx.search_feedback(q); }));
+  }
+};
+
+TEST_P(FeedbackStoreContract, ServicesUpsertFindAndListByGroupThenCode) {
+  FeedbackService roads = make_service("roads", "Hạ tầng");
+  const FeedbackService lights = make_service("lights", "Hạ tầng");
+  FeedbackService waste = make_service("waste", "Môi trường");
+  waste.attributes_json = "";
+  FeedbackService noise = make_service("noise", "An ninh");
+  noise.active = false;
+  must_write([&](Tx& tx) -> Status {
+    for (const FeedbackService& s : {roads, lights, waste, noise}) {
+      NGUON_TRY(tx.upsert_feedback_service(s));
+    }
+    return {};
+  });
+  auto find = [&](const std::string& code) {
+    return fetch([&](Tx& tx) { return tx.find_feedback_service(code); });
+  };
+  auto list = [&](bool include_inactive) {
+    std::vector<std::string> out;
+    for (const FeedbackService& s :
+         fetch([&](Tx& tx) { return tx.list_feedback_services(include_inactive); })) {
+      out.push_back(s.code);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  ASSERT_TRUE(find("roads").has_value());
+  expect_same_service(*find("roads"), roads);
+  expect_same_service(*find("waste"), waste);
+  expect_same_service(*find("noise"), noise);
+  EXPECT_FALSE(find("bridges").has_value());
+  // By group (byte order: "An ninh" < "Hạ tầng" < "Môi trường"), then code.
+  EXPECT_EQ(list(false), (V{"lights", "roads", "waste"}));
+  EXPECT_EQ(list(true), (V{"noise", "lights", "roads", "waste"}));
+
+  // An upsert of a known code replaces every field.
+  roads.name_vi = "Đường sá";
+  roads.name_en = "Roads";
+  roads.description = "";
+  roads.group = "Giao thông";
+  roads.keywords = "";
+  roads.attributes_json = "";
+  roads.forward_days = 1;
+  roads.answer_days = 5;
+  roads.active = false;
+  must_write([&](Tx& tx) { return tx.upsert_feedback_service(roads); });
+  expect_same_service(*find("roads"), roads);
+  EXPECT_EQ(list(false), (V{"lights", "waste"}));
+  EXPECT_EQ(list(true), (V{"noise", "roads", "lights", "waste"}));
+  roads.active = true;
+  must_write([&](Tx& tx) { return tx.upsert_feedback_service(roads); });
+  EXPECT_EQ(list(false), (V{"roads", "lights", "waste"}));
+}
+
+TEST_P(FeedbackStoreContract, AgenciesInsertUpdateFindAndListByNameThenId) {
+  Agency so;
+  so.unit_code = "38";
+  so.unit_path = tree_.p38.path;
+  so.name = "Sở Xây dựng";
+  so.email = "sxd@thanhhoa.gov.vn";
+  so.id = add_agency(so);
+  EXPECT_GT(so.id, 0);
+  Agency police;
+  police.unit_code = "16597";
+  police.unit_path = tree_.c16597.path;
+  police.name = "Công an xã";
+  police.supervisor_agency = so.id;
+  police.active = false;
+  police.id = add_agency(police);
+  Agency twin = so;  // same name: ordered by id
+  twin.unit_code = "14797";
+  twin.unit_path = tree_.c14797.path;
+  twin.email = "";
+  twin.id = add_agency(twin);
+  Agency hanoi;
+  hanoi.unit_code = "01";
+  hanoi.unit_path = tree_.p01.path;
+  hanoi.name = "Ban quản lý";
+  hanoi.id = add_agency(hanoi);
+  EXPECT_LT(so.id, police.id);
+  EXPECT_LT(police.id, twin.id);
+
+  auto find = [&](std::int64_t id) { return fetch([&](Tx& tx) { return tx.find_agency(id); }); };
+  auto list = [&](const std::string& within) {
+    return record_ids(fetch([&](Tx& tx) { return tx.list_agencies(within); }));
+  };
+  for (const Agency& a : {so, police, twin, hanoi}) {
+    auto found = find(a.id);
+    ASSERT_TRUE(found.has_value()) << a.name;
+    expect_same_agency(*found, a);
+  }
+  EXPECT_FALSE(find(hanoi.id + 100).has_value());
+  EXPECT_EQ(list("VN/38/"), (Ids{police.id, so.id, twin.id}));
+  EXPECT_EQ(list(""), (Ids{hanoi.id, police.id, so.id, twin.id}));
+  EXPECT_EQ(list(tree_.c16597.path), Ids{police.id});
+  EXPECT_EQ(list("VN/01/"), Ids{hanoi.id});
+  EXPECT_EQ(list("VN/0"), Ids{hanoi.id});
+  EXPECT_EQ(list("vn/"), Ids{});
+
+  // update rewrites everything but the id.
+  police.unit_code = "14797";
+  police.unit_path = tree_.c14797.path;
+  police.name = "Công an phường";
+  police.email = "ca@hacthanh.vn";
+  police.supervisor_agency = 0;
+  police.active = true;
+  must_write([&](Tx& tx) { return tx.update_agency(police); });
+  expect_same_agency(*find(police.id), police);
+  EXPECT_EQ(list(tree_.c16597.path), Ids{});
+  EXPECT_EQ(list(tree_.c14797.path), (Ids{police.id, twin.id}));
+
+  // Errors write nothing.
+  Agency unknown = police;
+  unknown.id = hanoi.id + 100;
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.update_agency(unknown); }).kind,
+            ErrorKind::kNotFound);
+  EXPECT_FALSE(find(unknown.id).has_value());
+  Agency bad_unit = police;
+  bad_unit.unit_code = "99999";
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.update_agency(bad_unit); }).code,
+            "invalid_reference");
+  expect_same_agency(*find(police.id), police);
+  bad_unit.id = 0;
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_agency(bad_unit); }).code,
+            "invalid_reference");
+  Agency bad_supervisor = so;
+  bad_supervisor.id = 0;
+  bad_supervisor.supervisor_agency = hanoi.id + 100;
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_agency(bad_supervisor); }).code,
+            "invalid_reference");
+  EXPECT_EQ(list("").size(), 4u);
+}
+
+TEST_P(FeedbackStoreContract, RoutingRulesInsertListDeleteAndConflicts) {
+  Agency so;
+  so.unit_code = "38";
+  so.unit_path = tree_.p38.path;
+  so.name = "Sở Xây dựng";
+  so.id = add_agency(so);
+  RoutingRule commune{0, "roads", "16597", tree_.c16597.path, "16597", 0};
+  RoutingRule province_roads{0, "roads", "38", tree_.p38.path, "38", so.id};
+  RoutingRule nation{0, "*", "VN", tree_.vn.path, "VN", 0};
+  RoutingRule province_any{0, "*", "38", tree_.p38.path, "38", 0};
+  for (RoutingRule* r : {&commune, &province_roads, &nation, &province_any}) {
+    r->id = add_rule(*r);
+    EXPECT_GT(r->id, 0);
+  }
+  auto list = [&] { return fetch([](Tx& tx) { return tx.list_routing_rules(); }); };
+  // By area path, then service code ("*" first).
+  auto rules = list();
+  ASSERT_EQ(rules.size(), 4u);
+  expect_same_rule(rules[0], nation);
+  expect_same_rule(rules[1], province_any);
+  expect_same_rule(rules[2], province_roads);
+  expect_same_rule(rules[3], commune);
+
+  // A duplicate (category, area) is a conflict; the transaction stays usable.
+  RoutingRule lights{0, "lights", "38", tree_.p38.path, "38", 0};
+  Error dup;
+  must_write([&](Tx& tx) -> Status {
+    RoutingRule again = province_roads;
+    again.body_unit = "16597";
+    again.agency_id = 0;
+    auto r = tx.insert_routing_rule(again);
+    EXPECT_FALSE(r.ok());
+    if (!r.ok()) dup = r.error();
+    auto ok = tx.insert_routing_rule(lights);
+    if (!ok) return ok.error();
+    lights.id = ok.value();
+    return {};
+  });
+  EXPECT_EQ(dup.kind, ErrorKind::kConflict);
+  EXPECT_EQ(dup.code, "rule_exists");
+  rules = list();
+  ASSERT_EQ(rules.size(), 5u);
+  expect_same_rule(rules[2], lights);
+  expect_same_rule(rules[3], province_roads);
+
+  // Unknown units and agencies are invalid references.
+  for (const RoutingRule& bad : {RoutingRule{0, "roads", "99999", "VN/99/", "38", 0},
+                                 RoutingRule{0, "waste", "38", tree_.p38.path, "99999", 0},
+                                 RoutingRule{0, "waste", "38", tree_.p38.path, "38", so.id + 9}}) {
+    EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_routing_rule(bad); }).code,
+              "invalid_reference");
+  }
+
+  must_write([&](Tx& tx) { return tx.delete_routing_rule(province_roads.id); });
+  EXPECT_EQ(record_ids(list()), (Ids{nation.id, province_any.id, lights.id, commune.id}));
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.delete_routing_rule(province_roads.id); }).kind,
+            ErrorKind::kNotFound);
+  // Its (category, area) is free again.
+  province_roads.id = add_rule(province_roads);
+  EXPECT_EQ(list().size(), 5u);
+}
+
+TEST_P(FeedbackStoreContract, FeedbackRoundTripsEveryFieldWithAttachmentsAndNullableCoordinates) {
+  Feedback full = full_feedback(tree_);
+  full.id = add_feedback(full);
+  EXPECT_GT(full.id, 0);
+  auto by_id = find(full.id);
+  ASSERT_TRUE(by_id.has_value());
+  expect_same_feedback(*by_id, full);
+  auto by_code = fetch([](Tx& tx) { return tx.find_feedback_by_code("K7QM-4XZP-9DTR"); });
+  ASSERT_TRUE(by_code.has_value());
+  expect_same_feedback(*by_code, full);
+
+  // No coordinates and no attachments; then a zero latitude (not the same as none).
+  Feedback bare = make_feedback("BARE-0000-0001", "roads", tree_.c14797, tree_.c14797);
+  bare.id = add_feedback(bare);
+  EXPECT_GT(bare.id, full.id);
+  expect_same_feedback(*find(bare.id), bare);
+  EXPECT_FALSE(find(bare.id)->lat.has_value());
+  Feedback zero = make_feedback("ZERO-0000-0001", "roads", tree_.c14797, tree_.c14797);
+  zero.lat = 0.0;
+  zero.id = add_feedback(zero);
+  auto z = find(zero.id);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->lat, std::optional<double>(0.0));
+  EXPECT_FALSE(z->lon.has_value());
+
+  EXPECT_FALSE(find(zero.id + 100).has_value());
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_feedback_by_code("k7qm-4xzp-9dtr"); }));
+}
+
+TEST_P(FeedbackStoreContract, DuplicateTrackingCodeIsAConflictAndTheTransactionStaysUsable) {
+  Feedback first = full_feedback(tree_);
+  Feedback second = make_feedback("SECOND", "roads", tree_.c14797, tree_.c14797);
+  Error dup;
+  must_write([&](Tx& tx) -> Status {
+    auto a = tx.insert_feedback(first);
+    if (!a) return a.error();
+    first.id = a.value();
+    Feedback again = make_feedback(first.tracking_code, "waste", tree_.c00004, tree_.c00004);
+    again.attachments = {{std::string(64, 'f'), "image", "image/png", 1}};
+    auto r = tx.insert_feedback(again);
+    EXPECT_FALSE(r.ok());
+    if (!r.ok()) dup = r.error();
+    auto b = tx.insert_feedback(second);
+    if (!b) return b.error();
+    second.id = b.value();
+    return {};
+  });
+  EXPECT_EQ(dup.kind, ErrorKind::kConflict);
+  EXPECT_EQ(dup.code, "tracking_code_exists");
+  expect_same_feedback(*find(first.id), first);
+  expect_same_feedback(*find(second.id), second);
+  EXPECT_EQ(search({}), (Ids{second.id, first.id}));
+  // Across transactions too.
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_feedback(second); }).code,
+            "tracking_code_exists");
+}
+
+TEST_P(FeedbackStoreContract, RolledBackIntakeLeavesNothingAndTheNextOneWorks) {
+  const Feedback f = full_feedback(tree_);
+  for (int round = 0; round < 2; ++round) {
+    Status st = store_->write([&](Tx& tx) -> Status {
+      auto r = tx.insert_feedback(f);
+      if (!r) return r.error();
+      return conflict("caller_changed_its_mind", "roll back");
+    });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, "caller_changed_its_mind");
+    EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_feedback_by_code(f.tracking_code); }));
+  }
+  Feedback kept = f;
+  kept.id = add_feedback(f);
+  expect_same_feedback(*find(kept.id), kept);
+  EXPECT_EQ(search({}), Ids{kept.id});
+}
+
+TEST_P(FeedbackStoreContract, UpdateFeedbackRewritesAllButIdTrackingCodeAndSubmission) {
+  Feedback f = make_feedback("UPD-1", "roads", tree_.c16597, tree_.c16597);
+  f.lat = 19.5;
+  f.lon = 105.5;
+  f.attachments = {{std::string(64, 'a'), "image", "image/jpeg", 10},
+                   {std::string(64, 'b'), "image", "image/jpeg", 20}};
+  f.id = add_feedback(f);
+  Feedback other = make_feedback("UPD-2", "roads", tree_.c16597, tree_.c16597);
+  other.attachments = {{std::string(64, 'c'), "audio", "audio/ogg", 30}};
+  other.id = add_feedback(other);
+
+  Feedback changed = full_feedback(tree_);
+  changed.id = f.id;
+  changed.lat.reset();
+  changed.lon.reset();
+  changed.attachments = {{std::string(64, 'd'), "audio", "audio/mpeg", 40}};
+  must_write([&](Tx& tx) { return tx.update_feedback(changed); });
+  Feedback expected = changed;
+  expected.tracking_code = f.tracking_code;  // kept
+  expected.submitted_at = f.submitted_at;    // kept
+  expect_same_feedback(*find(f.id), expected);
+  EXPECT_FALSE(fetch([](Tx& tx) { return tx.find_feedback_by_code("K7QM-4XZP-9DTR"); }));
+  // The new text is searched, the old one no longer.
+  FeedbackQuery q;
+  q.text = "DROP TABLE";
+  EXPECT_EQ(search(q), Ids{f.id});
+  q.text = "UPD-1";
+  EXPECT_EQ(search(q), Ids{});
+  expect_same_feedback(*find(other.id), other);  // untouched
+
+  // No attachments at all.
+  expected.attachments.clear();
+  changed.attachments.clear();
+  must_write([&](Tx& tx) { return tx.update_feedback(changed); });
+  expect_same_feedback(*find(f.id), expected);
+
+  Feedback unknown = changed;
+  unknown.id = other.id + 100;
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.update_feedback(unknown); }).kind,
+            ErrorKind::kNotFound);
+  EXPECT_FALSE(find(unknown.id).has_value());
+  expect_same_feedback(*find(other.id), other);
+}
+
+TEST_P(FeedbackStoreContract, SearchFeedbackFiltersScopesAndPages) {
+  auto make = [&](const std::string& code, const std::string& service, const Unit& commune,
+                  const Unit& body, FeedbackStatus status, UnixTime at, const std::string& title,
+                  const std::string& description) {
+    Feedback f = make_feedback(code, service, commune, body);
+    f.status = status;
+    f.submitted_at = kT0 + at;
+    f.title = title;
+    f.description = description;
+    return f;
+  };
+  Feedback a = make("A", "roads", tree_.c16597, tree_.c16597, FeedbackStatus::kReceived, 10,
+                    "Ổ gà đường làng", "Sâu 30cm");
+  a.area_path = tree_.v001.path;
+  a.village_code = tree_.v001.code;
+  a.forward_due = kT0 + 100;
+  a.attachments = {{std::string(64, 'a'), "image", "image/jpeg", 10}};
+  Feedback b = make("B", "lights", tree_.c16597, tree_.c16597, FeedbackStatus::kAssigned, 20,
+                    "Đèn đường hỏng", "Tối om");
+  b.answer_due = kT0 + 300;
+  Feedback c = make("C", "roads", tree_.c14797, tree_.p38, FeedbackStatus::kReceived, 30,
+                    "Cống tắc", "Mùi hôi 100% do rác");
+  c.forward_due = kT0 + 50;
+  Feedback d = make("D", "waste", tree_.c00004, tree_.c00004, FeedbackStatus::kModeration, 40,
+                    "Rác", "ĐƯỜNG NGẬP RÁC");
+  Feedback e = make("E", "roads", tree_.c14797, tree_.c14797, FeedbackStatus::kClosed, 50, "Ổ gà",
+                    "xay dựng xong");
+  Feedback f = make("F", "lights", tree_.c16597, tree_.c16597, FeedbackStatus::kAssigned, 60, "đèn",
+                    "mã x_y");  // answer deadline not running
+  for (Feedback* x : {&a, &b, &c, &d, &e, &f}) x->id = add_feedback(*x);
+
+  FeedbackQuery q;
+  EXPECT_EQ(search(q), (Ids{f.id, e.id, d.id, c.id, b.id, a.id}));
+  // Handling bodies: any of the prefixes.
+  q.body_paths = {"VN/38/"};
+  EXPECT_EQ(search(q), (Ids{f.id, e.id, c.id, b.id, a.id}));
+  q.body_paths = {tree_.c16597.path, "VN/01/"};
+  EXPECT_EQ(search(q), (Ids{f.id, d.id, b.id, a.id}));
+  q.body_paths = {tree_.c14797.path};
+  EXPECT_EQ(search(q), Ids{e.id});
+  q.body_paths = {"vn/38/"};
+  EXPECT_EQ(search(q), Ids{});
+  q = {};
+  q.statuses = {FeedbackStatus::kReceived, FeedbackStatus::kAssigned};
+  EXPECT_EQ(search(q), (Ids{f.id, c.id, b.id, a.id}));
+  q.statuses = {FeedbackStatus::kModeration};
+  EXPECT_EQ(search(q), Ids{d.id});
+  q = {};
+  q.service_code = "roads";
+  EXPECT_EQ(search(q), (Ids{e.id, c.id, a.id}));
+  q = {};
+  q.area_path = tree_.c16597.path;
+  EXPECT_EQ(search(q), (Ids{f.id, b.id, a.id}));
+  q.area_path = tree_.v001.path;
+  EXPECT_EQ(search(q), Ids{a.id});
+
+  // Text: a substring of the title or the description, whatever the case (and diacritics).
+  q = {};
+  q.text = "ĐƯỜNG";
+  EXPECT_EQ(search(q), (Ids{d.id, b.id, a.id}));
+  q.text = "đường";
+  EXPECT_EQ(search(q), (Ids{d.id, b.id, a.id}));
+  q.text = "Sâu 30";
+  EXPECT_EQ(search(q), Ids{a.id});
+  q.text = "100%";  // LIKE metacharacters match literally
+  EXPECT_EQ(search(q), Ids{c.id});
+  q.text = "x_y";
+  EXPECT_EQ(search(q), Ids{f.id});
+  q.text = "tắc mùi";  // never across title and description
+  EXPECT_EQ(search(q), Ids{});
+
+  // Submitted in [from, to).
+  q = {};
+  q.submitted_from = kT0 + 20;
+  q.submitted_to = kT0 + 50;
+  EXPECT_EQ(search(q), (Ids{d.id, c.id, b.id}));
+  q.submitted_to = 0;
+  EXPECT_EQ(search(q), (Ids{f.id, e.id, d.id, c.id, b.id}));
+
+  // A running deadline before the time: forward for received, answer for assigned.
+  q = {};
+  q.due_before = kT0 + 200;
+  EXPECT_EQ(search(q), (Ids{c.id, a.id}));
+  q.due_before = kT0 + 301;
+  EXPECT_EQ(search(q), (Ids{c.id, b.id, a.id}));
+  q.due_before = kT0 + 51;
+  EXPECT_EQ(search(q), Ids{c.id});
+  q.due_before = kT0 + 50;
+  EXPECT_EQ(search(q), Ids{});
+
+  // Combined filters.
+  q = {};
+  q.body_paths = {"VN/38/"};
+  q.statuses = {FeedbackStatus::kReceived};
+  q.text = "o ga";
+  EXPECT_EQ(search(q), Ids{a.id});
+
+  // Keyset pages, newest first and oldest first.
+  q = {};
+  q.limit = 2;
+  EXPECT_EQ(search(q), (Ids{f.id, e.id}));
+  q.after_id = e.id;
+  EXPECT_EQ(search(q), (Ids{d.id, c.id}));
+  q.after_id = c.id;
+  EXPECT_EQ(search(q), (Ids{b.id, a.id}));
+  q.after_id = a.id;
+  EXPECT_EQ(search(q), Ids{});
+  q = {};
+  q.newest_first = false;
+  q.limit = 4;
+  EXPECT_EQ(search(q), (Ids{a.id, b.id, c.id, d.id}));
+  q.after_id = d.id;
+  EXPECT_EQ(search(q), (Ids{e.id, f.id}));
+  q = {};
+  q.limit = 0;
+  EXPECT_EQ(search(q), Ids{});
+
+  // Results are whole records, attachments included.
+  q = {};
+  q.area_path = tree_.v001.path;
+  auto rows = fetch([&](Tx& tx) { return tx.search_feedback(q); });
+  ASSERT_EQ(rows.size(), 1u);
+  expect_same_feedback(rows[0], a);
+}
+
+TEST_P(FeedbackStoreContract, CountsByContactHash) {
+  auto add = [&](const std::string& code, const std::string& contact, FeedbackStatus status,
+                 UnixTime at) {
+    Feedback f = make_feedback(code, "roads", tree_.c16597, tree_.c16597);
+    f.contact_hash = contact;
+    f.status = status;
+    f.submitted_at = kT0 + at;
+    add_feedback(f);
+  };
+  add("1", "h1", FeedbackStatus::kModeration, 1);
+  add("2", "h1", FeedbackStatus::kReceived, 2);
+  add("3", "h1", FeedbackStatus::kRejected, 3);
+  add("4", "h1", FeedbackStatus::kMerged, 4);
+  add("5", "h1", FeedbackStatus::kClosed, 5);
+  add("6", "h2", FeedbackStatus::kReceived, 6);
+  add("7", "", FeedbackStatus::kReceived, 7);  // no contact
+  add("8", "", FeedbackStatus::kAnswered, 8);
+  auto accepted = [&](const std::string& h) {
+    return fetch([&](Tx& tx) { return tx.count_accepted_by_contact(h); });
+  };
+  auto recent = [&](const std::string& h, UnixTime since) {
+    return fetch([&](Tx& tx) { return tx.count_recent_by_contact(h, since); });
+  };
+  EXPECT_EQ(accepted("h1"), 3);  // received, merged, closed
+  EXPECT_EQ(accepted("h2"), 1);
+  EXPECT_EQ(accepted("h3"), 0);
+  EXPECT_EQ(accepted(""), 0);
+  EXPECT_EQ(recent("h1", 0), 5);
+  EXPECT_EQ(recent("h1", kT0 + 3), 3);  // since is inclusive; any status
+  EXPECT_EQ(recent("h1", kT0 + 6), 0);
+  EXPECT_EQ(recent("h2", kT0 + 6), 1);
+  EXPECT_EQ(recent("", 0), 0);
+}
+
+TEST_P(FeedbackStoreContract, FeedbackStatsCountsByServiceAndCommune) {
+  const UnixTime now = kT0 + 1000;
+  struct Row {
+    std::string service;
+    const Unit* commune;
+    const Unit* body;
+    FeedbackStatus status;
+    UnixTime submitted, forward_due, answer_due, answered_at;
+  };
+  using S = FeedbackStatus;
+  const Unit* h = &tree_.c16597;
+  const std::vector<Row> data = {
+      // (roads, 16597), handled by the commune.
+      {"roads", h, h, S::kReceived, kT0 + 1, now - 10, 0, 0},  // overdue
+      {"roads", h, h, S::kReceived, kT0 + 2, now + 10, 0, 0},
+      {"roads", h, h, S::kReceived, kT0 + 3, 0, 0, 0},                  // no deadline running
+      {"roads", h, h, S::kAssigned, kT0 + 4, 0, now - 1, 0},            // overdue
+      {"roads", h, h, S::kAnswered, kT0 + 5, 0, kT0 + 200, kT0 + 100},  // on time
+      {"roads", h, h, S::kClosed, kT0 + 6, 0, kT0 + 200, kT0 + 300},    // late
+      {"roads", h, h, S::kClosed, kT0 + 7, 0, 0, kT0 + 50},             // no deadline: on time
+      {"roads", h, h, S::kModeration, kT0 + 8, now - 10, 0, 0},         // not counted at all
+      {"roads", h, h, S::kRejected, kT0 + 9, now - 10, 0, 0},
+      {"roads", h, h, S::kMerged, kT0 + 10, now - 10, 0, 0},
+      {"roads", h, h, S::kAnswered, kT0 + 11, 0, kT0 + 200, 0},          // answered, not on time
+      {"roads", h, h, S::kAssigned, kT0 + 12, 0, now + 100, kT0 + 100},  // reopened
+      {"roads", h, h, S::kReceived, kT0 + 600, now - 10, 0, 0},          // after the range
+      // (roads, 16597) handled by the province.
+      {"roads", h, &tree_.p38, S::kReceived, kT0 + 13, 0, 0, 0},
+      // (lights, 16597).
+      {"lights", h, h, S::kAssigned, kT0 + 499, 0, now, 0},  // due exactly now: not yet
+      {"lights", h, h, S::kAnswered, kT0 + 14, 0, kT0 + 300, kT0 + 300},  // on the deadline
+      // (roads, 14797): submitted exactly at `from`.
+      {"roads", &tree_.c14797, &tree_.c14797, S::kReceived, kT0, now - 1, 0, 0},
+      // (roads, 00004) in Hà Nội.
+      {"roads", &tree_.c00004, &tree_.c00004, S::kReceived, kT0 + 15, 0, 0, 0},
+      // (waste, 16597): rejected only, so no row.
+      {"waste", h, h, S::kRejected, kT0 + 16, 0, 0, 0},
+  };
+  int n = 0;
+  for (const Row& r : data) {
+    Feedback f = make_feedback("S" + std::to_string(n++), r.service, *r.commune, *r.body);
+    f.status = r.status;
+    f.submitted_at = r.submitted;
+    f.forward_due = r.forward_due;
+    f.answer_due = r.answer_due;
+    f.answered_at = r.answered_at;
+    add_feedback(f);
+  }
+  using T =
+      std::tuple<std::string, std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  auto stats = [&](const std::string& within, UnixTime from, UnixTime to, UnixTime at) {
+    std::vector<T> out;
+    for (const FeedbackStatsRow& r :
+         fetch([&](Tx& tx) { return tx.feedback_stats(within, from, to, at); })) {
+      out.emplace_back(r.service_code, r.commune_code, r.received, r.answered, r.answered_on_time,
+                       r.overdue);
+    }
+    return out;
+  };
+  using V = std::vector<T>;
+  EXPECT_EQ(stats("", kT0, kT0 + 500, now), (V{{"lights", "16597", 2, 1, 1, 0},
+                                               {"roads", "00004", 1, 0, 0, 0},
+                                               {"roads", "14797", 1, 0, 0, 1},
+                                               {"roads", "16597", 10, 4, 2, 2}}));
+  // Scoped by the handling body.
+  EXPECT_EQ(stats(tree_.c16597.path, kT0, kT0 + 500, now),
+            (V{{"lights", "16597", 2, 1, 1, 0}, {"roads", "16597", 9, 4, 2, 2}}));
+  EXPECT_EQ(stats("VN/01/", kT0, kT0 + 500, now), (V{{"roads", "00004", 1, 0, 0, 0}}));
+  EXPECT_EQ(stats("VN/99/", kT0, kT0 + 500, now), V{});
+  // The range: `to` = 0 is open; `from` is inclusive.
+  EXPECT_EQ(stats(tree_.c16597.path, kT0, 0, now),
+            (V{{"lights", "16597", 2, 1, 1, 0}, {"roads", "16597", 10, 4, 2, 3}}));
+  EXPECT_EQ(stats("VN/38/", kT0 + 1, kT0 + 500, now),
+            (V{{"lights", "16597", 2, 1, 1, 0}, {"roads", "16597", 10, 4, 2, 2}}));
+  // Later, more deadlines have passed.
+  EXPECT_EQ(stats("", kT0, kT0 + 500, now + 1000), (V{{"lights", "16597", 2, 1, 1, 1},
+                                                      {"roads", "00004", 1, 0, 0, 0},
+                                                      {"roads", "14797", 1, 0, 0, 1},
+                                                      {"roads", "16597", 10, 4, 2, 4}}));
+}
+
+TEST_P(FeedbackStoreContract, FeedbackEventsListByFeedbackAndPublicRange) {
+  const std::int64_t f1 = add_feedback(make_feedback("EV-1", "roads", tree_.c16597, tree_.c16597));
+  const std::int64_t f2 = add_feedback(make_feedback("EV-2", "roads", tree_.c14797, tree_.c14797));
+  auto event = [&](std::int64_t feedback, UnixTime ts, bool is_public, const std::string& kind) {
+    FeedbackEvent e{0,         feedback,  ts, "lan", kind, R"({"note":"Đã tiếp nhận"})",
+                    is_public, "received"};
+    e.id = add_event(e);
+    return e;
+  };
+  const FeedbackEvent e1 = event(f1, kT0 + 1, true, "received");
+  const FeedbackEvent e2 = event(f1, kT0 + 2, false, "note");
+  const FeedbackEvent e3 = event(f2, kT0 + 3, true, "received");
+  const FeedbackEvent e4 = event(f1, kT0 + 5, true, "assigned");
+  const FeedbackEvent e5 = event(f2, kT0, true, "transferred");  // an earlier ts, a later id
+  EXPECT_GT(e1.id, 0);
+
+  auto list = [&](std::int64_t feedback, bool public_only) {
+    return fetch([&](Tx& tx) { return tx.list_feedback_events(feedback, public_only); });
+  };
+  auto all = list(f1, false);
+  ASSERT_EQ(all.size(), 3u);
+  expect_same_event(all[0], e1);
+  expect_same_event(all[1], e2);
+  expect_same_event(all[2], e4);
+  EXPECT_EQ(record_ids(list(f1, true)), (Ids{e1.id, e4.id}));
+  EXPECT_EQ(record_ids(list(f2, false)), (Ids{e3.id, e5.id}));
+  EXPECT_EQ(record_ids(list(f2 + 100, false)), Ids{});
+
+  auto pub = [&](UnixTime from, UnixTime to, size_t limit) {
+    return record_ids(fetch([&](Tx& tx) { return tx.public_feedback_events(from, to, limit); }));
+  };
+  EXPECT_EQ(pub(0, 0, 100), (Ids{e1.id, e3.id, e4.id, e5.id}));  // by id, not ts
+  EXPECT_EQ(pub(kT0 + 1, kT0 + 5, 100), (Ids{e1.id, e3.id}));
+  EXPECT_EQ(pub(kT0, 0, 2), (Ids{e1.id, e3.id}));
+  EXPECT_EQ(pub(kT0 + 6, 0, 100), Ids{});
+  expect_same_event(fetch([](Tx& tx) { return tx.public_feedback_events(0, 0, 1); })[0], e1);
+
+  EXPECT_EQ(insert_error([&](Tx& tx) {
+              return tx.insert_feedback_event({0, f2 + 100, kT0, "x", "y", "{}", true, "z"});
+            }).code,
+            "invalid_reference");
+}
+
+TEST_P(FeedbackStoreContract, OutboxDueRetriesAndSends) {
+  const std::int64_t f1 = add_feedback(make_feedback("OB-1", "roads", tree_.c16597, tree_.c16597));
+  auto mail = [&](const std::string& to, std::int64_t feedback, UnixTime next, UnixTime sent) {
+    OutboxMail m;
+    m.to = to;
+    m.subject = "Phản ánh " + to;
+    m.body = "Xin chào,\nphản ánh của bạn đã được tiếp nhận.";
+    m.feedback_id = feedback;
+    m.created_at = kT0;
+    m.next_attempt_at = next;
+    m.sent_at = sent;
+    m.id = add_mail(m);
+    return m;
+  };
+  OutboxMail m1 = mail("a@example.vn", f1, kT0, 0);
+  OutboxMail m2 = mail("b@example.vn", 0, kT0 + 100, 0);  // not about a feedback
+  OutboxMail m3 = mail("c@example.vn", f1, kT0, 0);
+  const OutboxMail m4 = mail("d@example.vn", f1, kT0, kT0 - 1);  // sent already
+  EXPECT_GT(m1.id, 0);
+
+  auto due = [&](UnixTime now, int max_attempts, size_t limit = 10) {
+    return fetch([&](Tx& tx) { return tx.due_outbox(now, max_attempts, limit); });
+  };
+  auto due_ids = [&](UnixTime now, int max_attempts, size_t limit = 10) {
+    return record_ids(due(now, max_attempts, limit));
+  };
+  EXPECT_EQ(due_ids(kT0 - 1, 3), Ids{});
+  EXPECT_EQ(due_ids(kT0, 3), (Ids{m1.id, m3.id}));
+  EXPECT_EQ(due_ids(kT0 + 100, 3), (Ids{m1.id, m2.id, m3.id}));
+  EXPECT_EQ(due_ids(kT0 + 100, 3, 2), (Ids{m1.id, m2.id}));
+  EXPECT_EQ(due_ids(kT0 + 100, 0), Ids{});
+  auto rows = due(kT0 + 100, 3);
+  ASSERT_EQ(rows.size(), 3u);
+  expect_same_mail(rows[1], m2);
+
+  // A failure counts the attempt and postpones the next one.
+  must_write([&](Tx& tx) { return tx.mark_outbox_failed(m1.id, "smtp: 451 try later", kT0 + 60); });
+  EXPECT_EQ(due_ids(kT0, 3), Ids{m3.id});
+  EXPECT_EQ(due_ids(kT0 + 60, 3), (Ids{m1.id, m3.id}));
+  m1.attempts = 1;
+  m1.last_error = "smtp: 451 try later";
+  m1.next_attempt_at = kT0 + 60;
+  expect_same_mail(due(kT0 + 60, 3)[0], m1);
+  // Until the attempts run out.
+  must_write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.mark_outbox_failed(m1.id, "smtp: 421", kT0 + 120));
+    return tx.mark_outbox_failed(m1.id, "smtp: 554 rejected", kT0 + 240);
+  });
+  m1.attempts = 3;
+  m1.last_error = "smtp: 554 rejected";
+  m1.next_attempt_at = kT0 + 240;
+  EXPECT_EQ(due_ids(kT0 + 1000, 3), (Ids{m2.id, m3.id}));
+  EXPECT_EQ(due_ids(kT0 + 1000, 4), (Ids{m1.id, m2.id, m3.id}));
+
+  // Sent mails are never due again.
+  must_write([&](Tx& tx) { return tx.mark_outbox_sent(m3.id, kT0 + 7); });
+  m3.sent_at = kT0 + 7;
+  EXPECT_EQ(due_ids(kT0 + 1000, 4), (Ids{m1.id, m2.id}));
+
+  auto of_f1 = fetch([&](Tx& tx) { return tx.outbox_for_feedback(f1); });
+  ASSERT_EQ(of_f1.size(), 3u);
+  expect_same_mail(of_f1[0], m1);
+  expect_same_mail(of_f1[1], m3);
+  expect_same_mail(of_f1[2], m4);
+  EXPECT_EQ(record_ids(fetch([&](Tx& tx) { return tx.outbox_for_feedback(f1 + 100); })), Ids{});
+
+  const std::int64_t unknown = m4.id + 100;
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.mark_outbox_sent(unknown, kT0); }).kind,
+            ErrorKind::kNotFound);
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.mark_outbox_failed(unknown, "x", kT0); }).kind,
+            ErrorKind::kNotFound);
+  OutboxMail orphan = m2;
+  orphan.feedback_id = f1 + 100;
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_outbox(orphan); }).code,
+            "invalid_reference");
+}
+
+TEST_P(FeedbackStoreContract, NotificationsKeepTheirFeedback) {
+  const std::int64_t lan = add_user(make_user("lan", "16597"));
+  const std::int64_t f = add_feedback(make_feedback("NT-1", "roads", tree_.c16597, tree_.c16597));
+  Notification about{0, lan, "feedback.assigned", "Phản ánh mới", 0, kT0, false, f};
+  Notification plain{0, lan, "system", "Không gắn phản ánh", 0, kT0 + 1, true};
+  about.id = insert_id([&](Tx& tx) { return tx.insert_notification(about); });
+  plain.id = insert_id([&](Tx& tx) { return tx.insert_notification(plain); });
+  auto list = fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); });
+  ASSERT_EQ(list.size(), 2u);
+  expect_same_notification(list[0], plain);
+  expect_same_notification(list[1], about);
+  EXPECT_EQ(list[1].feedback_id, f);
+  EXPECT_EQ(list[0].feedback_id, 0);
+}
+
+TEST_P(FeedbackStoreContract, MigratesAVersionThreeDatabaseToFour) {
+  const std::int64_t lan = add_user(make_user("lan", "38"));
+  const std::int64_t bulletin = add_bulletin(make_bulletin("38", lan, "truoc v4"));
+  const std::int64_t n = insert_id([&](Tx& tx) {
+    return tx.insert_notification({0, lan, "bulletin.approved", "Đã duyệt", bulletin, kT0, false});
+  });
+  must_write([&](Tx& tx) {
+    return tx.insert_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
+  });
+  store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
+  store_ = open(target_);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version().value(), 3);
+  auto v = store_->migrate();
+  ASSERT_TRUE(v.ok()) << describe(v);
+  EXPECT_EQ(v.value(), 4);
+
+  // The v3 data is intact; notifications gain feedback_id 0.
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.find_bulletin(bulletin); }).has_value());
+  EXPECT_TRUE(fetch([](Tx& tx) { return tx.find_device("d000000000000000a"); }).has_value());
+  auto notes = fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); });
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].id, n);
+  EXPECT_EQ(notes[0].bulletin_id, bulletin);
+  EXPECT_EQ(notes[0].feedback_id, 0);
+  // And the v4 tables work on it.
+  const std::int64_t f = add_feedback(full_feedback(tree_));
+  EXPECT_GT(f, 0);
+  EXPECT_EQ(search({}), Ids{f});
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FeedbackStoreContract, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

@@ -33,6 +33,15 @@ import type {
   Unit,
   User,
   VoiceSettings,
+  Agency,
+  Feedback,
+  FeedbackBulletinResult,
+  FeedbackDetail,
+  FeedbackInput,
+  FeedbackList,
+  FeedbackQuery,
+  FeedbackService,
+  FeedbackStats,
 } from './types';
 
 const PREFIX = '/api/v1';
@@ -337,4 +346,35 @@ export const deviceApi = {
   deleteProgramme: (id: number) => request<void>('DELETE', `/programmes/${id}`),
   schedule: (query: { unit?: string; from: string; to: string }) =>
     request<{ items: ScheduleEntry[] }>('GET', `/schedule${queryString(query)}`),
+};
+
+// ---- citizen feedback (phản ánh, kiến nghị) ----------------------------------------------------
+
+/** A staff action on one feedback: POST /feedback/{id}/{action}. */
+const fbAction = (id: number, action: string, body: object = {}) => request<Feedback>('POST', `/feedback/${id}/${action}`, body);
+
+export const feedbackApi = {
+  list: (query: FeedbackQuery = {}) => request<FeedbackList>('GET', `/feedback${queryString(query)}`),
+  /** Staff entry on behalf of a citizen; 201 with the feedback. */
+  create: (body: FeedbackInput) => request<Feedback>('POST', '/feedback', body),
+  get: (id: number) => request<FeedbackDetail>('GET', `/feedback/${id}`),
+  accept: (id: number) => fbAction(id, 'accept'),
+  moderate: (id: number, accept: boolean, reason?: string) => fbAction(id, 'moderate', reason ? { accept, reason } : { accept }),
+  recategorise: (id: number, service_code: string) => fbAction(id, 'recategorise', { service_code }),
+  move: (id: number, commune_code: string, village_code?: string) =>
+    fbAction(id, 'move', village_code ? { commune_code, village_code } : { commune_code }),
+  transfer: (id: number, body: { body_unit: string; agency_id?: number; note?: string }) => fbAction(id, 'transfer', body),
+  merge: (id: number, into: number) => fbAction(id, 'merge', { into }),
+  reject: (id: number, reason: string) => fbAction(id, 'reject', { reason }),
+  note: (id: number, text: string, isPublic: boolean) => fbAction(id, 'note', { text, public: isPublic }),
+  saveAnswer: (id: number, text: string) => fbAction(id, 'answer', { text }),
+  submitAnswer: (id: number) => fbAction(id, 'answer/submit'),
+  approveAnswer: (id: number) => fbAction(id, 'answer/approve'),
+  returnAnswer: (id: number, reason: string) => fbAction(id, 'answer/return', { reason }),
+  /** 201: the radio bulletin made from the published answer (approved, audio when possible). */
+  makeBulletin: (id: number) => request<FeedbackBulletinResult>('POST', `/feedback/${id}/bulletin`, {}),
+  attachmentUrl: (id: number, sha256: string) => `${PREFIX}/feedback/${id}/attachments/${enc(sha256)}`,
+  stats: (query: { from?: string; to?: string }) => request<FeedbackStats>('GET', `/feedback-stats${queryString(query)}`),
+  services: () => request<{ items: FeedbackService[] }>('GET', '/feedback-services'),
+  agencies: () => request<{ items: Agency[] }>('GET', '/agencies'),
 };

@@ -3,7 +3,8 @@
 // Routes: #/login, #/units, #/units/<code>, #/users, #/password, #/bulletins, #/bulletins/new,
 // #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>,
 // #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
-// #/schedule/<programme id>, #/plays, #/plays/<device id>.
+// #/schedule/<programme id>, #/plays, #/plays/<device id>, #/feedback, #/feedback/new,
+// #/feedback/stats, #/feedback/<id>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -29,6 +30,11 @@ import { devicesNewView } from './views/devicesNew';
 import { playsView } from './views/plays';
 import { scheduleView } from './views/schedule';
 import { scheduleEditorView } from './views/scheduleEditor';
+import { canSeeFeedback, resetFeedbackCaches } from './components/feedbackBits';
+import { feedbackView, resetFeedbackListState } from './views/feedback';
+import { feedbackDetailView } from './views/feedbackDetail';
+import { feedbackNewView } from './views/feedbackNew';
+import { feedbackStatsView } from './views/feedbackStats';
 
 export interface View {
   el: HTMLElement;
@@ -83,6 +89,8 @@ function resetViewState(): void {
   resetBulletinCaches();
   resetBulletinListState();
   resetLibraryState();
+  resetFeedbackCaches();
+  resetFeedbackListState();
 }
 
 export function isApprover(user: User | null): boolean {
@@ -173,6 +181,7 @@ function buildShell(user: User): NonNullable<typeof shell> {
         link('bulletins', t('nav.bulletins')),
         isApprover(user) ? link('approvals', t('nav.approvals')) : null,
         link('library', t('nav.library')),
+        canSeeFeedback(user) ? link('feedback', t('nav.feedback')) : null,
         canSeeDevices(user) ? link('devices', t('nav.devices')) : null,
         canSeeDevices(user) ? link('schedule', t('nav.schedule')) : null,
         canSeeDevices(user) ? link('plays', t('nav.plays')) : null,
@@ -255,7 +264,8 @@ export function route(): void {
   else if (target === 'users' && !isAdmin(user)) target = 'units';
   else if (target === 'approvals' && !isApprover(user)) target = 'bulletins';
   else if (['devices', 'schedule', 'plays'].includes(target) && !canSeeDevices(user)) target = 'units';
-  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays'].includes(target)) target = 'units';
+  else if (target === 'feedback' && !canSeeFeedback(user)) target = 'units';
+  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays', 'feedback'].includes(target)) target = 'units';
   if (target !== name) {
     history.replaceState(null, '', `#/${target}`);
     param = undefined;
@@ -271,6 +281,7 @@ export function route(): void {
     if (param) mountView('programme', scheduleEditorView, param, 'schedule');
     else mountView('schedule', scheduleView, undefined);
   } else if (target === 'plays') mountView('plays', playsView, param);
+  else if (target === 'feedback') routeFeedback(param);
   else mountView('password', () => passwordView(user.must_change_password), param);
 }
 
@@ -279,6 +290,17 @@ function routeDevices(param: string | undefined): void {
   if (param === 'new') return mountView('device-new', devicesNewView, undefined, 'devices');
   if (param === 'import') return mountView('device-import', devicesImportView, undefined, 'devices');
   return mountView('device', devicesDetailView, param, 'devices');
+}
+
+function routeFeedback(param: string | undefined): void {
+  if (!param) return mountView('feedback', feedbackView, undefined);
+  if (param === 'new') return mountView('feedback-new', feedbackNewView, undefined, 'feedback');
+  if (param === 'stats') return mountView('feedback-stats', feedbackStatsView, undefined, 'feedback');
+  if (!/^\d+$/.test(param)) {
+    history.replaceState(null, '', '#/feedback');
+    return mountView('feedback', feedbackView, undefined);
+  }
+  return mountView('feedback-detail', feedbackDetailView, param, 'feedback');
 }
 
 function routeBulletins(param: string | undefined): void {

@@ -190,6 +190,7 @@ export interface AppNotification {
   kind: string;
   message: string;
   bulletin_id: number;
+  feedback_id?: number; // feedback.* notifications
   created_at: string;
   read: boolean;
 }
@@ -453,4 +454,190 @@ export interface ScheduleConflict {
   date: string;
   start_time: string;
   devices: number | string[];
+}
+
+// ---- citizen feedback (phản ánh, kiến nghị; issue 5) ---------------------------------------------
+
+export type FeedbackStatus = 'moderation' | 'received' | 'assigned' | 'answered' | 'closed' | 'rejected' | 'merged';
+export const FEEDBACK_STATUSES: readonly FeedbackStatus[] = ['moderation', 'received', 'assigned', 'answered', 'closed', 'rejected', 'merged'];
+
+export type AnswerStatus = 'none' | 'draft' | 'submitted' | 'published';
+export const ANSWER_STATUSES: readonly AnswerStatus[] = ['none', 'draft', 'submitted', 'published'];
+
+export type DeadlineState = 'ok' | 'soon' | 'overdue' | 'none';
+
+export interface FeedbackAttachment {
+  sha256: string;
+  kind: 'image' | 'audio' | string;
+  mime: string;
+  bytes: number;
+  url: string;
+}
+
+export interface FeedbackContact {
+  name: string;
+  email: string;
+  phone: string;
+}
+
+/** An answer to a category attribute: one value, or several for a multi-value list. */
+export type AttributeValue = string | string[];
+
+export interface Feedback {
+  id: number;
+  tracking_code: string;
+  service_code: string;
+  title: string;
+  description: string;
+  attributes: Record<string, unknown>;
+  status: FeedbackStatus;
+  answer_status: AnswerStatus;
+  channel: string;
+  client: string;
+  commune_code: string;
+  village_code: string;
+  address: string;
+  lat: number | null;
+  lon: number | null;
+  location_method: string;
+  contact: FeedbackContact | null;
+  relayed_by: string;
+  attachments: FeedbackAttachment[];
+  body_unit: string;
+  agency_id: number;
+  forward_due: string | null;
+  answer_due: string | null;
+  deadline: string | null;
+  deadline_state: DeadlineState;
+  escalation: number;
+  answer_text: string;
+  answer_public: string;
+  bulletin_id: number;
+  reject_reason: string;
+  merged_into: number;
+  rating: number;
+  rating_comment: string;
+  reopen_count: number;
+  submitted_at: string | null;
+  assigned_at: string | null;
+  answered_at: string | null;
+  closed_at: string | null;
+  updated_at: string | null;
+}
+
+export interface FeedbackEvent {
+  id: number;
+  ts: string | number | null;
+  actor: string;
+  kind: string;
+  detail: Record<string, unknown> | null;
+  public: boolean;
+  status_after: string;
+}
+
+/** GET /feedback/{id}. */
+export interface FeedbackDetail {
+  feedback: Feedback;
+  events: FeedbackEvent[];
+  body_name: string;
+  commune_name: string;
+  village_name: string;
+  service_name: string;
+  expected_at: string | null;
+}
+
+export interface FeedbackList {
+  items: Feedback[];
+  next_after_id: number | null;
+}
+
+export interface FeedbackQuery {
+  /** Comma-separated statuses. */
+  status?: string;
+  service?: string;
+  /** A unit code: feedback about places in it. */
+  area?: string;
+  q?: string;
+  overdue?: 1;
+  after_id?: number;
+  limit?: number;
+}
+
+/** Staff entry on behalf of a citizen (hotline, propagandist). */
+export interface FeedbackInput {
+  service_code: string;
+  title?: string;
+  description: string;
+  commune_code: string;
+  village_code?: string;
+  address?: string;
+  lat?: number;
+  lon?: number;
+  contact_name?: string;
+  contact_email?: string;
+  contact_phone?: string;
+  relayed_by?: string;
+  attributes?: Record<string, AttributeValue>;
+}
+
+export interface FeedbackServiceValue {
+  key: string;
+  name: string;
+}
+
+/** An Open311 service definition attribute. */
+export interface FeedbackServiceAttribute {
+  code: string;
+  datatype: string;
+  required?: boolean;
+  description?: string;
+  order?: number;
+  values?: FeedbackServiceValue[];
+}
+
+/** A feedback category (an Open311 service). */
+export interface FeedbackService {
+  code: string;
+  name_vi: string;
+  name_en: string;
+  description: string;
+  group: string;
+  keywords: string;
+  attributes: FeedbackServiceAttribute[];
+  forward_days: number;
+  answer_days: number;
+  active: boolean;
+}
+
+export interface Agency {
+  id: number;
+  unit_code: string;
+  name: string;
+  email: string;
+  supervisor_agency: number;
+  active: boolean;
+}
+
+export interface FeedbackCounts {
+  received: number;
+  answered: number;
+  answered_on_time: number;
+  overdue: number;
+}
+
+export interface FeedbackStatsRow extends FeedbackCounts {
+  service_code: string;
+  commune_code: string;
+  commune_name: string;
+  service_name: string;
+}
+
+export interface FeedbackStats {
+  total: FeedbackCounts;
+  rows: FeedbackStatsRow[];
+}
+
+export interface FeedbackBulletinResult {
+  bulletin: { id: number; status: string; title: string };
+  audio: 'synthesized' | 'unavailable' | 'failed' | string;
 }

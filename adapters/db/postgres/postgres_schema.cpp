@@ -282,6 +282,141 @@ CREATE TABLE play_logs (
 CREATE INDEX play_logs_unit_ts ON play_logs(unit_path, ts);
 CREATE INDEX play_logs_device_ts ON play_logs(device_id, ts);
 )sql"},
+      // The two-way capability, as in the SQLite schema v4. Feedback keeps its references as
+      // given (0 or '' when absent) so intake is one statement without lookups; `fold` is the
+      // search key of title and description.
+      {4, R"sql(
+CREATE TABLE feedback_services (
+  code TEXT COLLATE "C" PRIMARY KEY,
+  name_vi TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description TEXT NOT NULL,
+  group_name TEXT COLLATE "C" NOT NULL,
+  keywords TEXT NOT NULL,
+  attributes_json TEXT NOT NULL,
+  forward_days INTEGER NOT NULL,
+  answer_days INTEGER NOT NULL,
+  active BOOLEAN NOT NULL
+);
+
+CREATE TABLE agencies (
+  id BIGSERIAL PRIMARY KEY,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  unit_path TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  email TEXT NOT NULL,
+  supervisor_agency BIGINT REFERENCES agencies(id),
+  active BOOLEAN NOT NULL
+);
+CREATE INDEX agencies_unit_path ON agencies(unit_path);
+
+CREATE TABLE routing_rules (
+  id BIGSERIAL PRIMARY KEY,
+  service_code TEXT COLLATE "C" NOT NULL,
+  area_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  area_path TEXT COLLATE "C" NOT NULL,
+  body_unit TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  agency_id BIGINT REFERENCES agencies(id),
+  UNIQUE (service_code, area_code)
+);
+
+CREATE TABLE feedback (
+  id BIGSERIAL PRIMARY KEY,
+  tracking_code TEXT COLLATE "C" NOT NULL UNIQUE,
+  service_code TEXT COLLATE "C" NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  attributes_json TEXT NOT NULL,
+  status TEXT COLLATE "C" NOT NULL CHECK (status IN ('moderation', 'received', 'assigned',
+                                                     'answered', 'closed', 'rejected', 'merged')),
+  channel TEXT NOT NULL,
+  client TEXT NOT NULL,
+  commune_code TEXT COLLATE "C" NOT NULL,
+  village_code TEXT COLLATE "C" NOT NULL,
+  area_path TEXT COLLATE "C" NOT NULL,
+  address TEXT NOT NULL,
+  lat DOUBLE PRECISION,
+  lon DOUBLE PRECISION,
+  location_method TEXT NOT NULL,
+  contact_name TEXT NOT NULL,
+  contact_email TEXT NOT NULL,
+  contact_phone TEXT NOT NULL,
+  contact_hash TEXT COLLATE "C" NOT NULL,
+  submitter_ip TEXT NOT NULL,
+  entered_by BIGINT NOT NULL,
+  relayed_by TEXT NOT NULL,
+  body_unit TEXT COLLATE "C" NOT NULL,
+  body_path TEXT COLLATE "C" NOT NULL,
+  agency_id BIGINT NOT NULL,
+  forward_due BIGINT NOT NULL,
+  answer_due BIGINT NOT NULL,
+  reminded_at BIGINT NOT NULL,
+  escalation INTEGER NOT NULL,
+  answer_status TEXT COLLATE "C" NOT NULL
+    CHECK (answer_status IN ('none', 'draft', 'submitted', 'published')),
+  answer_text TEXT NOT NULL,
+  answer_public TEXT NOT NULL,
+  answer_author BIGINT NOT NULL,
+  answer_approver BIGINT NOT NULL,
+  bulletin_id BIGINT NOT NULL,
+  reject_reason TEXT NOT NULL,
+  merged_into BIGINT NOT NULL,
+  rating INTEGER NOT NULL,
+  rating_comment TEXT NOT NULL,
+  reopen_count INTEGER NOT NULL,
+  submitted_at BIGINT NOT NULL,
+  assigned_at BIGINT NOT NULL,
+  answered_at BIGINT NOT NULL,
+  closed_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  fold TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX feedback_body_path ON feedback(body_path);
+CREATE INDEX feedback_contact ON feedback(contact_hash, submitted_at);
+CREATE INDEX feedback_forward_due ON feedback(status, forward_due);
+CREATE INDEX feedback_answer_due ON feedback(status, answer_due);
+CREATE INDEX feedback_submitted ON feedback(submitted_at);
+
+CREATE TABLE feedback_attachments (
+  feedback_id BIGINT NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  sha256 TEXT COLLATE "C" NOT NULL,
+  kind TEXT NOT NULL,
+  mime TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  PRIMARY KEY (feedback_id, position)
+);
+
+CREATE TABLE feedback_events (
+  id BIGSERIAL PRIMARY KEY,
+  feedback_id BIGINT NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
+  ts BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  detail TEXT NOT NULL,
+  is_public BOOLEAN NOT NULL,
+  status_after TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX feedback_events_feedback ON feedback_events(feedback_id, id);
+CREATE INDEX feedback_events_public_ts ON feedback_events(ts) WHERE is_public;
+
+CREATE TABLE outbox (
+  id BIGSERIAL PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  feedback_id BIGINT REFERENCES feedback(id),
+  created_at BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  sent_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX outbox_unsent ON outbox(next_attempt_at) WHERE sent_at = 0;
+CREATE INDEX outbox_feedback ON outbox(feedback_id);
+
+ALTER TABLE notifications ADD COLUMN feedback_id BIGINT NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }

@@ -22,6 +22,7 @@
 #include "core/access.h"
 #include "core/bulletins.h"
 #include "core/devices/record_json.h"
+#include "core/text.h"
 #include "core/units.h"
 
 namespace nguon::postgres {
@@ -34,8 +35,40 @@ constexpr std::int64_t kMigrationLockKey = 0x6e67756f6e;
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr std::string_view kForeignKeyViolation = "23503";
 
+// The named statements prepared on each open connection (exec_prepared): parsing and planning
+// a wide statement costs more than running it, so the hot paths prepare theirs once per
+// connection. A connection's entries are dropped when it closes (its address may be reused).
+class PreparedStatements {
+ public:
+  static PreparedStatements& instance() {
+    static PreparedStatements registry;
+    return registry;
+  }
+  bool has(PGconn* c, std::string_view name) {
+    std::lock_guard lock(mu_);
+    auto it = names_.find(c);
+    return it != names_.end() &&
+           std::find(it->second.begin(), it->second.end(), name) != it->second.end();
+  }
+  void add(PGconn* c, std::string_view name) {
+    std::lock_guard lock(mu_);
+    names_[c].emplace_back(name);
+  }
+  void forget(PGconn* c) {
+    std::lock_guard lock(mu_);
+    names_.erase(c);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<PGconn*, std::vector<std::string>> names_;
+};
+
 struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
+  void operator()(PGconn* c) const {
+    PreparedStatements::instance().forget(c);
+    PQfinish(c);
+  }
 };
 using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
 
@@ -116,6 +149,32 @@ class Params {
       return *this;
     }
     return real(*v);
+  }
+
+  // An array literal ({"a","b"}) for a $n::text[] parameter; every element quoted.
+  Params& text_array(const std::vector<std::string_view>& v) {
+    std::string out = "{";
+    for (std::string_view e : v) {
+      if (out.size() > 1) out += ',';
+      out += '"';
+      for (char c : e) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    values_.emplace_back(out + "}");
+    return *this;
+  }
+  // An array literal ({1,2}) for a $n::bigint[] parameter.
+  Params& integer_array(const std::vector<std::int64_t>& v) {
+    std::string out = "{";
+    for (std::int64_t e : v) {
+      if (out.size() > 1) out += ',';
+      out += std::to_string(e);
+    }
+    values_.emplace_back(out + "}");
+    return *this;
   }
 
   int size() const { return static_cast<int>(values_.size()); }
@@ -206,6 +265,25 @@ Result<Rows> exec(PGconn* c, const std::string& sql, const Params& params = Para
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(r));
   return query_error(c, r.get(), on_unique);
+}
+
+// Like exec, through the named statement `name` (always the same `sql`), prepared on the
+// connection at its first use. Prepared statements outlive transactions, rolled back or not.
+Result<Rows> exec_prepared(PGconn* c, const char* name, const std::string& sql,
+                           const Params& params) {
+  PreparedStatements& prepared = PreparedStatements::instance();
+  if (!prepared.has(c, name)) {
+    ResultPtr r(PQprepare(c, name, sql.c_str(), params.size(), nullptr));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      return query_error(c, r.get(), OnUnique::kDuplicate);
+    }
+    prepared.add(c, name);
+  }
+  const std::vector<const char*> values = params.pointers();
+  ResultPtr r(PQexecPrepared(c, name, params.size(), values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(r));
+  return query_error(c, r.get(), OnUnique::kDuplicate);
 }
 
 // Runs a constant multi-statement script (migrations only; takes no parameters).
@@ -318,17 +396,49 @@ constexpr const char* kBulletinContentColumns =
     "published_at, audio_sha256, audio_seconds, audio_origin, audio_voice, fold, updated_at";
 constexpr int kBulletinContentCount = 23;
 
-// "a = $first, b = $first+1, …" for a ", "-separated column list.
-std::string assignments(std::string_view columns, int first) {
-  std::string out;
-  int n = first;
+// Calls fn(name) for each name of a ", "-separated column list.
+template <typename F>
+void for_each_column(std::string_view columns, F fn) {
   size_t start = 0;
   while (start < columns.size()) {
     size_t comma = columns.find(", ", start);
     if (comma == std::string_view::npos) comma = columns.size();
-    if (!out.empty()) out += ", ";
-    out += std::string(columns.substr(start, comma - start)) + " = $" + std::to_string(n++);
+    fn(columns.substr(start, comma - start));
     start = comma + 2;
+  }
+}
+
+// "a = $first, b = $first+1, …" for a ", "-separated column list.
+std::string assignments(std::string_view columns, int first) {
+  std::string out;
+  int n = first;
+  for_each_column(columns, [&](std::string_view c) {
+    if (!out.empty()) out += ", ";
+    out.append(c).append(" = $").append(std::to_string(n++));
+  });
+  return out;
+}
+
+// "a = EXCLUDED.a, …": an upsert's update of every column of the list.
+std::string excluded_assignments(std::string_view columns) {
+  std::string out;
+  for_each_column(columns, [&](std::string_view c) {
+    if (!out.empty()) out += ", ";
+    out.append(c).append(" = EXCLUDED.").append(c);
+  });
+  return out;
+}
+
+// "column LIKE $first ESCAPE '\' OR …" (n parameters, each sent as like_literal(prefix) + "%"):
+// the column starts with one of the prefixes.
+std::string prefix_tests(std::string_view column, int first, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += " OR ";
+    out.append(column)
+        .append(" LIKE $")
+        .append(std::to_string(first + static_cast<int>(i)))
+        .append(" ESCAPE '\\'");
   }
   return out;
 }
@@ -392,11 +502,11 @@ Bulletin read_bulletin(const Rows& r, int i) {
 }
 
 constexpr const char* kNotificationColumns =
-    "id, user_id, kind, message, bulletin_id, created_at, read";
+    "id, user_id, kind, message, bulletin_id, created_at, read, feedback_id";
 
 Notification read_notification(const Rows& r, int i) {
-  return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2),   r.text(i, 3),
-          r.integer(i, 4), r.integer(i, 5), r.boolean(i, 6)};
+  return {r.integer(i, 0), r.integer(i, 1), r.text(i, 2),    r.text(i, 3),
+          r.integer(i, 4), r.integer(i, 5), r.boolean(i, 6), r.integer(i, 7)};
 }
 
 BulletinRevision read_revision(const Rows& r, int i) {
@@ -590,6 +700,281 @@ Result<std::vector<T>> all_rows_checked(const Rows& r, F read) {
     out.push_back(std::move(value.value()));
   }
   return out;
+}
+
+// ---- Two-way capability (schema v4) ----
+
+// The stored names of the feedback enums: this backend's one mapping (migration 4's CHECK
+// constraints list the same names).
+constexpr std::array<std::pair<FeedbackStatus, std::string_view>, 7> kFeedbackStatusNames = {{
+    {FeedbackStatus::kModeration, "moderation"},
+    {FeedbackStatus::kReceived, "received"},
+    {FeedbackStatus::kAssigned, "assigned"},
+    {FeedbackStatus::kAnswered, "answered"},
+    {FeedbackStatus::kClosed, "closed"},
+    {FeedbackStatus::kRejected, "rejected"},
+    {FeedbackStatus::kMerged, "merged"},
+}};
+constexpr std::array<std::pair<AnswerStatus, std::string_view>, 4> kAnswerStatusNames = {{
+    {AnswerStatus::kNone, "none"},
+    {AnswerStatus::kDraft, "draft"},
+    {AnswerStatus::kSubmitted, "submitted"},
+    {AnswerStatus::kPublished, "published"},
+}};
+
+template <typename E, size_t N>
+std::string_view enum_name(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return names[0].second;
+}
+
+// Unknown names (impossible under the CHECK constraints) read as the first value.
+template <typename E, size_t N>
+E enum_value(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view name) {
+  for (const auto& [v, n] : names) {
+    if (n == name) return v;
+  }
+  return names[0].first;
+}
+
+// The search key of a feedback's text: title and description folded (text::fold) on two lines,
+// so a search never matches across them (a folded query holds no newline).
+std::string feedback_fold(const Feedback& f) {
+  return text::fold(f.title) + "\n" + text::fold(f.description);
+}
+
+constexpr const char* kFeedbackServiceColumns =
+    "code, name_vi, name_en, description, group_name, keywords, attributes_json, forward_days, "
+    "answer_days, active";
+// The columns upsert_feedback_service replaces (all but the code).
+constexpr const char* kFeedbackServiceValueColumns =
+    "name_vi, name_en, description, group_name, keywords, attributes_json, forward_days, "
+    "answer_days, active";
+
+FeedbackService read_feedback_service(const Rows& r, int i) {
+  FeedbackService f;
+  f.code = r.text(i, 0);
+  f.name_vi = r.text(i, 1);
+  f.name_en = r.text(i, 2);
+  f.description = r.text(i, 3);
+  f.group = r.text(i, 4);
+  f.keywords = r.text(i, 5);
+  f.attributes_json = r.text(i, 6);
+  f.forward_days = static_cast<int>(r.integer(i, 7));
+  f.answer_days = static_cast<int>(r.integer(i, 8));
+  f.active = r.boolean(i, 9);
+  return f;
+}
+
+constexpr const char* kAgencyColumns =
+    "id, unit_code, unit_path, name, email, supervisor_agency, active";
+
+// Every column of kAgencyColumns but the id.
+Params& add_agency(Params& p, const Agency& a) {
+  return p.text(a.unit_code)
+      .text(a.unit_path)
+      .text(a.name)
+      .text(a.email)
+      .id_or_null(a.supervisor_agency)
+      .boolean(a.active);
+}
+
+Agency read_agency(const Rows& r, int i) {
+  Agency a;
+  a.id = r.integer(i, 0);
+  a.unit_code = r.text(i, 1);
+  a.unit_path = r.text(i, 2);
+  a.name = r.text(i, 3);
+  a.email = r.text(i, 4);
+  a.supervisor_agency = r.integer(i, 5);  // NULL: none
+  a.active = r.boolean(i, 6);
+  return a;
+}
+
+constexpr const char* kRoutingRuleColumns =
+    "id, service_code, area_code, area_path, body_unit, agency_id";
+
+RoutingRule read_routing_rule(const Rows& r, int i) {
+  return {r.integer(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.integer(i, 5)};
+}
+
+// Every feedback column but id, tracking_code, submitted_at and the derived fold: what
+// update_feedback rewrites, sent by add_feedback_content and read by read_feedback in this
+// order.
+constexpr const char* kFeedbackContentColumns =
+    "service_code, title, description, attributes_json, status, channel, client, commune_code, "
+    "village_code, area_path, address, lat, lon, location_method, contact_name, contact_email, "
+    "contact_phone, contact_hash, submitter_ip, entered_by, relayed_by, body_unit, body_path, "
+    "agency_id, forward_due, answer_due, reminded_at, escalation, answer_status, answer_text, "
+    "answer_public, answer_author, answer_approver, bulletin_id, reject_reason, merged_into, "
+    "rating, rating_comment, reopen_count, assigned_at, answered_at, closed_at, updated_at";
+constexpr int kFeedbackContentCount = 43;
+
+Params& add_feedback_content(Params& p, const Feedback& f) {
+  return p.text(f.service_code)
+      .text(f.title)
+      .text(f.description)
+      .text(f.attributes_json)
+      .text(enum_name(kFeedbackStatusNames, f.status))
+      .text(f.channel)
+      .text(f.client)
+      .text(f.commune_code)
+      .text(f.village_code)
+      .text(f.area_path)
+      .text(f.address)
+      .optional_real(f.lat)
+      .optional_real(f.lon)
+      .text(f.location_method)
+      .text(f.contact_name)
+      .text(f.contact_email)
+      .text(f.contact_phone)
+      .text(f.contact_hash)
+      .text(f.submitter_ip)
+      .integer(f.entered_by)
+      .text(f.relayed_by)
+      .text(f.body_unit)
+      .text(f.body_path)
+      .integer(f.agency_id)
+      .integer(f.forward_due)
+      .integer(f.answer_due)
+      .integer(f.reminded_at)
+      .integer(f.escalation)
+      .text(enum_name(kAnswerStatusNames, f.answer_status))
+      .text(f.answer_text)
+      .text(f.answer_public)
+      .integer(f.answer_author)
+      .integer(f.answer_approver)
+      .integer(f.bulletin_id)
+      .text(f.reject_reason)
+      .integer(f.merged_into)
+      .integer(f.rating)
+      .text(f.rating_comment)
+      .integer(f.reopen_count)
+      .integer(f.assigned_at)
+      .integer(f.answered_at)
+      .integer(f.closed_at)
+      .integer(f.updated_at);
+}
+
+// Reads "id, tracking_code, submitted_at, " + kFeedbackContentColumns (not the attachments).
+Feedback read_feedback(const Rows& r, int i) {
+  Feedback f;
+  f.id = r.integer(i, 0);
+  f.tracking_code = r.text(i, 1);
+  f.submitted_at = r.integer(i, 2);
+  f.service_code = r.text(i, 3);
+  f.title = r.text(i, 4);
+  f.description = r.text(i, 5);
+  f.attributes_json = r.text(i, 6);
+  f.status = enum_value(kFeedbackStatusNames, r.text(i, 7));
+  f.channel = r.text(i, 8);
+  f.client = r.text(i, 9);
+  f.commune_code = r.text(i, 10);
+  f.village_code = r.text(i, 11);
+  f.area_path = r.text(i, 12);
+  f.address = r.text(i, 13);
+  f.lat = r.optional_real(i, 14);
+  f.lon = r.optional_real(i, 15);
+  f.location_method = r.text(i, 16);
+  f.contact_name = r.text(i, 17);
+  f.contact_email = r.text(i, 18);
+  f.contact_phone = r.text(i, 19);
+  f.contact_hash = r.text(i, 20);
+  f.submitter_ip = r.text(i, 21);
+  f.entered_by = r.integer(i, 22);
+  f.relayed_by = r.text(i, 23);
+  f.body_unit = r.text(i, 24);
+  f.body_path = r.text(i, 25);
+  f.agency_id = r.integer(i, 26);
+  f.forward_due = r.integer(i, 27);
+  f.answer_due = r.integer(i, 28);
+  f.reminded_at = r.integer(i, 29);
+  f.escalation = static_cast<int>(r.integer(i, 30));
+  f.answer_status = enum_value(kAnswerStatusNames, r.text(i, 31));
+  f.answer_text = r.text(i, 32);
+  f.answer_public = r.text(i, 33);
+  f.answer_author = r.integer(i, 34);
+  f.answer_approver = r.integer(i, 35);
+  f.bulletin_id = r.integer(i, 36);
+  f.reject_reason = r.text(i, 37);
+  f.merged_into = r.integer(i, 38);
+  f.rating = static_cast<int>(r.integer(i, 39));
+  f.rating_comment = r.text(i, 40);
+  f.reopen_count = static_cast<int>(r.integer(i, 41));
+  f.assigned_at = r.integer(i, 42);
+  f.answered_at = r.integer(i, 43);
+  f.closed_at = r.integer(i, 44);
+  f.updated_at = r.integer(i, 45);
+  return f;
+}
+
+// The attachments as four arrays (sha256, kind, mime, bytes), for kAttachmentsInsert.
+Params& add_attachments(Params& p, const std::vector<FeedbackAttachment>& attachments) {
+  std::vector<std::string_view> sha256, kind, mime;
+  std::vector<std::int64_t> bytes;
+  for (const FeedbackAttachment& a : attachments) {
+    sha256.emplace_back(a.sha256);
+    kind.emplace_back(a.kind);
+    mime.emplace_back(a.mime);
+    bytes.push_back(a.bytes);
+  }
+  return p.text_array(sha256).text_array(kind).text_array(mime).integer_array(bytes);
+}
+
+// "a AS (INSERT …)": stores the attachments sent by add_attachments as $first…$first+3, in
+// array order, for the feedback id of the statement's relation `f`. One statement with the
+// feedback's own insert or update, so it needs no savepoint.
+std::string attachments_insert(int first) {
+  auto param = [first](int k, const char* type) {
+    return "$" + std::to_string(first + k) + "::" + type;
+  };
+  return "a AS (INSERT INTO feedback_attachments (feedback_id, position, sha256, kind, mime, "
+         "bytes) SELECT f.id, x.n - 1, x.sha256, x.kind, x.mime, x.bytes FROM f, unnest(" +
+         param(0, "text[]") + ", " + param(1, "text[]") + ", " + param(2, "text[]") + ", " +
+         param(3, "bigint[]") + ") WITH ORDINALITY AS x(sha256, kind, mime, bytes, n))";
+}
+
+constexpr const char* kFeedbackSelect = "SELECT id, tracking_code, submitted_at, ";
+
+// The statement of the benchmarked intake path, built once: the feedback and its attachments in
+// one round trip. A duplicate tracking code inserts nothing and returns no row (no error, so the
+// transaction stays usable without a savepoint).
+const std::string& feedback_insert_sql() {
+  static const std::string kSql = sql(
+      {"WITH f AS (INSERT INTO feedback (tracking_code, submitted_at, fold, ",
+       kFeedbackContentColumns, ") VALUES ($1, $2, $3, ", placeholders(4, kFeedbackContentCount),
+       ") ON CONFLICT (tracking_code) DO NOTHING RETURNING id), ",
+       attachments_insert(4 + kFeedbackContentCount), " SELECT id FROM f"});
+  return kSql;
+}
+
+constexpr const char* kFeedbackEventColumns =
+    "id, feedback_id, ts, actor, kind, detail, is_public, status_after";
+
+FeedbackEvent read_feedback_event(const Rows& r, int i) {
+  return {r.integer(i, 0), r.integer(i, 1), r.integer(i, 2), r.text(i, 3),
+          r.text(i, 4),    r.text(i, 5),    r.boolean(i, 6), r.text(i, 7)};
+}
+
+constexpr const char* kOutboxColumns =
+    "id, recipient, subject, body, feedback_id, created_at, next_attempt_at, attempts, sent_at, "
+    "last_error";
+
+OutboxMail read_outbox(const Rows& r, int i) {
+  OutboxMail m;
+  m.id = r.integer(i, 0);
+  m.to = r.text(i, 1);
+  m.subject = r.text(i, 2);
+  m.body = r.text(i, 3);
+  m.feedback_id = r.integer(i, 4);  // NULL: none
+  m.created_at = r.integer(i, 5);
+  m.next_attempt_at = r.integer(i, 6);
+  m.attempts = static_cast<int>(r.integer(i, 7));
+  m.sent_at = r.integer(i, 8);
+  m.last_error = r.text(i, 9);
+  return m;
 }
 
 class PgTx final : public Tx {
@@ -949,14 +1334,8 @@ class PgTx final : public Tx {
         .text("%" + like_literal(q.fold) + "%")
         .integer(q.before_id)
         .limit(q.limit);
-    std::string owners;
-    for (size_t i = 0; i < q.owner_paths.size(); ++i) {
-      if (i > 0) owners += " OR ";
-      owners.append("b.owner_path LIKE $")
-          .append(std::to_string(7 + static_cast<int>(i)))
-          .append(" ESCAPE '\\'");
-      params.text(like_literal(q.owner_paths[i]) + "%");
-    }
+    const std::string owners = prefix_tests("b.owner_path", 7, q.owner_paths.size());
+    for (const std::string& path : q.owner_paths) params.text(like_literal(path) + "%");
     auto r = exec(c_,
                   sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE (", owners,
                        ") AND ($1::text IS NULL OR b.status = $1::text)"
@@ -1027,14 +1406,15 @@ class PgTx final : public Tx {
     return guarded([&]() -> Result<std::int64_t> {
       auto r = exec(c_,
                     "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, "
-                    "read) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    "read, feedback_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     Params()
                         .integer(n.user_id)
                         .text(n.kind)
                         .text(n.message)
                         .id_or_null(n.bulletin_id)
                         .integer(n.created_at)
-                        .boolean(n.read));
+                        .boolean(n.read)
+                        .integer(n.feedback_id));
       if (!r) return r.error();
       return r->integer(0, 0);
     });
@@ -1197,13 +1577,9 @@ class PgTx final : public Tx {
                                          const std::vector<std::int64_t>& group_ids) override {
     if (unit_paths.empty() && group_ids.empty()) return std::vector<Device>();
     Params params;
-    std::string where;
-    int n = 1;
-    for (const std::string& path : unit_paths) {
-      if (!where.empty()) where += " OR ";
-      where += "d.unit_path LIKE $" + std::to_string(n++) + " ESCAPE '\\'";
-      params.text(like_literal(path) + "%");
-    }
+    std::string where = prefix_tests("d.unit_path", 1, unit_paths.size());
+    for (const std::string& path : unit_paths) params.text(like_literal(path) + "%");
+    int n = 1 + static_cast<int>(unit_paths.size());
     if (!group_ids.empty()) {
       if (!where.empty()) where += " OR ";
       where += "d.id IN (SELECT device_id FROM device_group_members WHERE group_id IN (" +
@@ -1466,6 +1842,351 @@ class PgTx final : public Tx {
     });
   }
 
+  // ---- Two-way capability (schema v4) ----
+
+  Status upsert_feedback_service(const FeedbackService& f) override {
+    return guarded([&]() -> Status {
+      auto r = exec(c_,
+                    sql({"INSERT INTO feedback_services (", kFeedbackServiceColumns,
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                         " ON CONFLICT (code) DO UPDATE SET ",
+                         excluded_assignments(kFeedbackServiceValueColumns)}),
+                    Params()
+                        .text(f.code)
+                        .text(f.name_vi)
+                        .text(f.name_en)
+                        .text(f.description)
+                        .text(f.group)
+                        .text(f.keywords)
+                        .text(f.attributes_json)
+                        .integer(f.forward_days)
+                        .integer(f.answer_days)
+                        .boolean(f.active));
+      if (!r) return r.error();
+      return {};
+    });
+  }
+
+  Result<std::optional<FeedbackService>> find_feedback_service(const std::string& code) override {
+    auto r = exec(
+        c_, sql({"SELECT ", kFeedbackServiceColumns, " FROM feedback_services WHERE code = $1"}),
+        Params().text(code));
+    if (!r) return r.error();
+    return first_row<FeedbackService>(r.value(), read_feedback_service);
+  }
+
+  Result<std::vector<FeedbackService>> list_feedback_services(bool include_inactive) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kFeedbackServiceColumns,
+                       " FROM feedback_services WHERE $1::boolean OR active"
+                       " ORDER BY group_name, code"}),
+                  Params().boolean(include_inactive));
+    if (!r) return r.error();
+    return all_rows<FeedbackService>(r.value(), read_feedback_service);
+  }
+
+  Result<std::int64_t> insert_agency(const Agency& a) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      Params params;
+      auto r = exec(c_,
+                    "INSERT INTO agencies (unit_code, unit_path, name, email, supervisor_agency,"
+                    " active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    add_agency(params, a));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Status update_agency(const Agency& a) override {
+    return guarded([&]() -> Status {
+      Params params;
+      params.integer(a.id);
+      auto r = exec(c_,
+                    "UPDATE agencies SET unit_code = $2, unit_path = $3, name = $4, email = $5,"
+                    " supervisor_agency = $6, active = $7 WHERE id = $1",
+                    add_agency(params, a));
+      if (!r) return r.error();
+      if (r->affected() == 0) return not_found("no agency " + std::to_string(a.id));
+      return {};
+    });
+  }
+
+  Result<std::optional<Agency>> find_agency(std::int64_t id) override {
+    auto r = exec(c_, sql({"SELECT ", kAgencyColumns, " FROM agencies WHERE id = $1"}),
+                  Params().integer(id));
+    if (!r) return r.error();
+    return first_row<Agency>(r.value(), read_agency);
+  }
+
+  Result<std::vector<Agency>> list_agencies(const std::string& within_path) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kAgencyColumns,
+                       " FROM agencies WHERE unit_path LIKE $1 ESCAPE '\\' ORDER BY name, id"}),
+                  Params().text(like_literal(within_path) + "%"));
+    if (!r) return r.error();
+    return all_rows<Agency>(r.value(), read_agency);
+  }
+
+  Result<std::int64_t> insert_routing_rule(const RoutingRule& rule) override {
+    auto id = guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO routing_rules (service_code, area_code, area_path, body_unit,"
+                    " agency_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    Params()
+                        .text(rule.service_code)
+                        .text(rule.area_code)
+                        .text(rule.area_path)
+                        .text(rule.body_unit)
+                        .id_or_null(rule.agency_id));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+    if (!id && id.error().kind == ErrorKind::kConflict) {
+      return conflict("rule_exists", "a rule for that category and area already exists");
+    }
+    return id;
+  }
+
+  Status delete_routing_rule(std::int64_t id) override {
+    auto r = exec(c_, "DELETE FROM routing_rules WHERE id = $1", Params().integer(id));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no routing rule " + std::to_string(id));
+    return {};
+  }
+
+  Result<std::vector<RoutingRule>> list_routing_rules() override {
+    auto r = exec(c_, sql({"SELECT ", kRoutingRuleColumns,
+                           " FROM routing_rules ORDER BY area_path, service_code"}));
+    if (!r) return r.error();
+    return all_rows<RoutingRule>(r.value(), read_routing_rule);
+  }
+
+  Result<std::int64_t> insert_feedback(const Feedback& f) override {
+    // The intake path: one prepared statement, one round trip (see feedback_insert_sql).
+    Params params;
+    params.text(f.tracking_code).integer(f.submitted_at).text(feedback_fold(f));
+    add_feedback_content(params, f);
+    add_attachments(params, f.attachments);
+    auto r = exec_prepared(c_, "nguon_insert_feedback", feedback_insert_sql(), params);
+    if (!r) return r.error();
+    if (r->size() == 0) {
+      return conflict("tracking_code_exists", "a feedback with that tracking code exists");
+    }
+    return r->integer(0, 0);
+  }
+
+  Status update_feedback(const Feedback& f) override {
+    return guarded([&]() -> Status {
+      NGUON_TRY(exec(c_, "DELETE FROM feedback_attachments WHERE feedback_id = $1",
+                     Params().integer(f.id)));
+      Params params;
+      params.integer(f.id).text(feedback_fold(f));
+      add_feedback_content(params, f);
+      add_attachments(params, f.attachments);
+      const std::string set = assignments(kFeedbackContentColumns, 3);
+      const std::string attachments = attachments_insert(3 + kFeedbackContentCount);
+      auto r = exec(c_,
+                    sql({"WITH f AS (UPDATE feedback SET fold = $2, ", set,
+                         " WHERE id = $1 RETURNING id), ", attachments, " SELECT id FROM f"}),
+                    params);
+      if (!r) return r.error();
+      if (r->size() == 0) return not_found("no feedback " + std::to_string(f.id));
+      return {};
+    });
+  }
+
+  Result<std::optional<Feedback>> find_feedback(std::int64_t id) override {
+    return one_feedback("id = $1", Params().integer(id));
+  }
+
+  Result<std::optional<Feedback>> find_feedback_by_code(const std::string& code) override {
+    return one_feedback("tracking_code = $1", Params().text(code));
+  }
+
+  Result<std::vector<Feedback>> search_feedback(const FeedbackQuery& q) override {
+    // $1–$8 are fixed; the body paths, then the statuses follow.
+    Params params;
+    params.text(q.service_code)
+        .text(like_literal(q.area_path) + "%")
+        .text(like_literal(text::fold(q.text)))
+        .integer(q.submitted_from)
+        .integer(q.submitted_to)
+        .integer(q.due_before)
+        .integer(q.after_id)
+        .limit(q.limit);
+    std::string where =
+        sql({" WHERE ($1::text = '' OR service_code = $1::text) AND area_path LIKE $2 ESCAPE '\\'"
+             " AND ($3::text = '' OR fold LIKE '%' || $3::text || '%' ESCAPE '\\')"
+             " AND submitted_at >= $4::bigint AND ($5::bigint = 0 OR submitted_at < $5::bigint)"
+             " AND ($6::bigint = 0"
+             " OR (status = 'received' AND forward_due > 0 AND forward_due < $6::bigint)"
+             " OR (status = 'assigned' AND answer_due > 0 AND answer_due < $6::bigint))"
+             " AND ($7::bigint = 0 OR id ",
+             q.newest_first ? "<" : ">", " $7::bigint)"});
+    int n = 9;
+    if (!q.body_paths.empty()) {
+      where += " AND (" + prefix_tests("body_path", n, q.body_paths.size()) + ")";
+      for (const std::string& path : q.body_paths) params.text(like_literal(path) + "%");
+      n += static_cast<int>(q.body_paths.size());
+    }
+    if (!q.statuses.empty()) {
+      where += " AND status IN (" + placeholders(n, q.statuses.size()) + ")";
+      for (FeedbackStatus st : q.statuses) params.text(enum_name(kFeedbackStatusNames, st));
+    }
+    auto r = exec(c_,
+                  sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback", where,
+                       " ORDER BY id ", q.newest_first ? "DESC" : "ASC", " LIMIT $8"}),
+                  params);
+    if (!r) return r.error();
+    std::vector<Feedback> rows = all_rows<Feedback>(r.value(), read_feedback);
+    NGUON_TRY(load_attachments(rows));
+    return rows;
+  }
+
+  Result<std::int64_t> count_accepted_by_contact(const std::string& contact_hash) override {
+    if (contact_hash.empty()) return std::int64_t{0};
+    auto r = exec(c_,
+                  "SELECT count(*) FROM feedback WHERE contact_hash = $1"
+                  " AND status NOT IN ('moderation', 'rejected')",
+                  Params().text(contact_hash));
+    if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
+                                               UnixTime since) override {
+    if (contact_hash.empty()) return std::int64_t{0};
+    auto r =
+        exec(c_, "SELECT count(*) FROM feedback WHERE contact_hash = $1 AND submitted_at >= $2",
+             Params().text(contact_hash).integer(since));
+    if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Result<std::vector<FeedbackStatsRow>> feedback_stats(const std::string& within_path,
+                                                       UnixTime from, UnixTime to,
+                                                       UnixTime now) override {
+    // Only accepted feedback counts at all, so every group has received > 0.
+    auto r =
+        exec(c_,
+             "SELECT service_code, commune_code, count(*),"
+             " count(*) FILTER (WHERE status IN ('answered', 'closed')),"
+             " count(*) FILTER (WHERE status IN ('answered', 'closed') AND answered_at > 0"
+             " AND (answer_due = 0 OR answered_at <= answer_due)),"
+             " count(*) FILTER (WHERE (status = 'received' AND forward_due > 0"
+             " AND forward_due < $4::bigint) OR (status = 'assigned' AND answer_due > 0"
+             " AND answer_due < $4::bigint))"
+             " FROM feedback WHERE status NOT IN ('moderation', 'rejected', 'merged')"
+             " AND body_path LIKE $1 ESCAPE '\\' AND submitted_at >= $2::bigint"
+             " AND ($3::bigint = 0 OR submitted_at < $3::bigint)"
+             " GROUP BY service_code, commune_code ORDER BY service_code, commune_code",
+             Params().text(like_literal(within_path) + "%").integer(from).integer(to).integer(now));
+    if (!r) return r.error();
+    return all_rows<FeedbackStatsRow>(r.value(), [](const Rows& rows, int i) {
+      return FeedbackStatsRow{rows.text(i, 0),    rows.text(i, 1),    rows.integer(i, 2),
+                              rows.integer(i, 3), rows.integer(i, 4), rows.integer(i, 5)};
+    });
+  }
+
+  Result<std::int64_t> insert_feedback_event(const FeedbackEvent& e) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
+                    " status_after) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    Params()
+                        .integer(e.feedback_id)
+                        .integer(e.ts)
+                        .text(e.actor)
+                        .text(e.kind)
+                        .text(e.detail)
+                        .boolean(e.is_public)
+                        .text(e.status_after));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Result<std::vector<FeedbackEvent>> list_feedback_events(std::int64_t feedback_id,
+                                                          bool public_only) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kFeedbackEventColumns,
+                       " FROM feedback_events WHERE feedback_id = $1"
+                       " AND (NOT $2::boolean OR is_public) ORDER BY id"}),
+                  Params().integer(feedback_id).boolean(public_only));
+    if (!r) return r.error();
+    return all_rows<FeedbackEvent>(r.value(), read_feedback_event);
+  }
+
+  Result<std::vector<FeedbackEvent>> public_feedback_events(UnixTime from, UnixTime to,
+                                                            size_t limit) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kFeedbackEventColumns,
+                       " FROM feedback_events WHERE is_public AND ts >= $1::bigint"
+                       " AND ($2::bigint = 0 OR ts < $2::bigint) ORDER BY id LIMIT $3"}),
+                  Params().integer(from).integer(to).limit(limit));
+    if (!r) return r.error();
+    return all_rows<FeedbackEvent>(r.value(), read_feedback_event);
+  }
+
+  Result<std::int64_t> insert_outbox(const OutboxMail& m) override {
+    return guarded([&]() -> Result<std::int64_t> {
+      auto r = exec(c_,
+                    "INSERT INTO outbox (recipient, subject, body, feedback_id, created_at,"
+                    " next_attempt_at, attempts, sent_at, last_error)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                    Params()
+                        .text(m.to)
+                        .text(m.subject)
+                        .text(m.body)
+                        .id_or_null(m.feedback_id)
+                        .integer(m.created_at)
+                        .integer(m.next_attempt_at)
+                        .integer(m.attempts)
+                        .integer(m.sent_at)
+                        .text(m.last_error));
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+  }
+
+  Result<std::vector<OutboxMail>> due_outbox(UnixTime now, int max_attempts,
+                                             size_t limit) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", kOutboxColumns,
+                       " FROM outbox WHERE sent_at = 0 AND next_attempt_at <= $1"
+                       " AND attempts < $2 ORDER BY id LIMIT $3"}),
+                  Params().integer(now).integer(max_attempts).limit(limit));
+    if (!r) return r.error();
+    return all_rows<OutboxMail>(r.value(), read_outbox);
+  }
+
+  Status mark_outbox_sent(std::int64_t id, UnixTime at) override {
+    auto r =
+        exec(c_, "UPDATE outbox SET sent_at = $2 WHERE id = $1", Params().integer(id).integer(at));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no outbox mail " + std::to_string(id));
+    return {};
+  }
+
+  Status mark_outbox_failed(std::int64_t id, const std::string& error,
+                            UnixTime next_attempt_at) override {
+    auto r = exec(c_,
+                  "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                  " next_attempt_at = $3 WHERE id = $1",
+                  Params().integer(id).text(error).integer(next_attempt_at));
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no outbox mail " + std::to_string(id));
+    return {};
+  }
+
+  Result<std::vector<OutboxMail>> outbox_for_feedback(std::int64_t feedback_id) override {
+    auto r = exec(
+        c_, sql({"SELECT ", kOutboxColumns, " FROM outbox WHERE feedback_id = $1 ORDER BY id"}),
+        Params().integer(feedback_id));
+    if (!r) return r.error();
+    return all_rows<OutboxMail>(r.value(), read_outbox);
+  }
+
  private:
   // Chunk size of the id lists sent to load_list.
   static constexpr size_t kIdChunk = 500;
@@ -1503,23 +2224,55 @@ class PgTx final : public Tx {
   // in position order.
   Status load_list(std::vector<Bulletin>& rows, const char* select,
                    std::vector<std::string> Bulletin::*member) {
-    std::unordered_map<std::int64_t, Bulletin*> by_id;
-    for (Bulletin& b : rows) by_id.emplace(b.id, &b);
+    return load_children(rows, select, "bulletin_id", [member](Bulletin& b, const Rows& r, int i) {
+      (b.*member).push_back(r.text(i, 1));
+    });
+  }
+
+  // Runs `select` (a child table's rows, its first column the parent id in `parent_column`) for
+  // the ids of `rows`, in chunks, and calls add(parent, rows, i) in parent then position order.
+  template <typename Row, typename F>
+  Status load_children(std::vector<Row>& rows, const char* select, const char* parent_column,
+                       F add) {
+    std::unordered_map<std::int64_t, Row*> by_id;
+    for (Row& row : rows) by_id.emplace(row.id, &row);
     for (size_t start = 0; start < rows.size(); start += kIdChunk) {
       const size_t n = std::min(kIdChunk, rows.size() - start);
       Params params;
       for (size_t i = 0; i < n; ++i) params.integer(rows[start + i].id);
       const std::string in = placeholders(1, n);
-      auto r =
-          exec(c_, sql({select, " WHERE bulletin_id IN (", in, ") ORDER BY bulletin_id, position"}),
-               params);
+      auto r = exec(c_,
+                    sql({select, " WHERE ", parent_column, " IN (", in, ") ORDER BY ",
+                         parent_column, ", position"}),
+                    params);
       if (!r) return r.error();
       for (int i = 0; i < r->size(); ++i) {
         auto it = by_id.find(r->integer(i, 0));
-        if (it != by_id.end()) (it->second->*member).push_back(r->text(i, 1));
+        if (it != by_id.end()) add(*it->second, r.value(), i);
       }
     }
     return {};
+  }
+
+  // Fills the attachments of every feedback in `rows`.
+  Status load_attachments(std::vector<Feedback>& rows) {
+    return load_children(
+        rows, "SELECT feedback_id, sha256, kind, mime, bytes FROM feedback_attachments",
+        "feedback_id", [](Feedback& f, const Rows& r, int i) {
+          f.attachments.push_back({r.text(i, 1), r.text(i, 2), r.text(i, 3), r.integer(i, 4)});
+        });
+  }
+
+  // The feedback matching `where` (on its key columns), with its attachments.
+  Result<std::optional<Feedback>> one_feedback(const char* where, const Params& params) {
+    auto r =
+        exec(c_, sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback WHERE ", where}),
+             params);
+    if (!r) return r.error();
+    std::vector<Feedback> rows = all_rows<Feedback>(r.value(), read_feedback);
+    if (rows.empty()) return std::optional<Feedback>();
+    NGUON_TRY(load_attachments(rows));
+    return std::optional<Feedback>(std::move(rows.front()));
   }
 
  private:

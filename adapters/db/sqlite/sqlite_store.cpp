@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -12,11 +13,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/access.h"
 #include "core/bulletins.h"
 #include "core/devices/record_json.h"
+#include "core/text.h"
 #include "core/units.h"
 
 namespace nguon::sqlite {
@@ -264,17 +267,47 @@ constexpr const char* kBulletinContentColumns =
     "published_at, audio_sha256, audio_seconds, audio_origin, audio_voice, fold, updated_at";
 constexpr int kBulletinContentCount = 23;
 
-// "a = ?first, b = ?first+1, …" for a ", "-separated column list.
-std::string assignments(std::string_view columns, int first) {
-  std::string out;
-  int n = first;
+// Calls fn(name) for each name of a ", "-separated column list.
+template <typename F>
+void for_each_column(std::string_view columns, F fn) {
   size_t start = 0;
   while (start < columns.size()) {
     size_t comma = columns.find(", ", start);
     if (comma == std::string_view::npos) comma = columns.size();
-    if (!out.empty()) out += ", ";
-    out += std::string(columns.substr(start, comma - start)) + " = ?" + std::to_string(n++);
+    fn(columns.substr(start, comma - start));
     start = comma + 2;
+  }
+}
+
+// "a = ?first, b = ?first+1, …" for a ", "-separated column list.
+std::string assignments(std::string_view columns, int first) {
+  std::string out;
+  int n = first;
+  for_each_column(columns, [&](std::string_view c) {
+    if (!out.empty()) out += ", ";
+    out.append(c).append(" = ?").append(std::to_string(n++));
+  });
+  return out;
+}
+
+// "a = excluded.a, …": an upsert's update of every column of the list.
+std::string excluded_assignments(std::string_view columns) {
+  std::string out;
+  for_each_column(columns, [&](std::string_view c) {
+    if (!out.empty()) out += ", ";
+    out.append(c).append(" = excluded.").append(c);
+  });
+  return out;
+}
+
+// "substr(column, 1, length(?first)) = ?first OR …" (n numbered parameters): the column starts
+// with one of the bound texts. Compared exactly (SQLite's LIKE ignores ASCII case).
+std::string prefix_tests(std::string_view column, int first, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string p = "?" + std::to_string(first + static_cast<int>(i));
+    if (i > 0) out += " OR ";
+    out.append("substr(").append(column).append(", 1, length(").append(p).append(")) = ").append(p);
   }
   return out;
 }
@@ -325,11 +358,11 @@ Bulletin read_bulletin(const Stmt& s) {
 }
 
 constexpr const char* kNotificationColumns =
-    "id, user_id, kind, message, bulletin_id, created_at, read";
+    "id, user_id, kind, message, bulletin_id, created_at, read, feedback_id";
 
 Notification read_notification(const Stmt& s) {
-  return {s.integer(0), s.integer(1), s.text(2),        s.text(3),
-          s.integer(4), s.integer(5), s.integer(6) != 0};
+  return {s.integer(0), s.integer(1), s.text(2),         s.text(3),
+          s.integer(4), s.integer(5), s.integer(6) != 0, s.integer(7)};
 }
 
 // Selected with the table aliased as d; read_device reads them in this order.
@@ -468,6 +501,228 @@ PlayLog read_play_log(const Stmt& s) {
   l.unit_path = s.text(13);
   l.received_at = s.integer(14);
   return l;
+}
+
+// ---- Two-way capability (schema v4) ----
+
+// The stored names of the feedback enums: this backend's one mapping (migration 4's CHECK
+// constraints list the same names).
+constexpr std::array<std::pair<FeedbackStatus, std::string_view>, 7> kFeedbackStatusNames = {{
+    {FeedbackStatus::kModeration, "moderation"},
+    {FeedbackStatus::kReceived, "received"},
+    {FeedbackStatus::kAssigned, "assigned"},
+    {FeedbackStatus::kAnswered, "answered"},
+    {FeedbackStatus::kClosed, "closed"},
+    {FeedbackStatus::kRejected, "rejected"},
+    {FeedbackStatus::kMerged, "merged"},
+}};
+constexpr std::array<std::pair<AnswerStatus, std::string_view>, 4> kAnswerStatusNames = {{
+    {AnswerStatus::kNone, "none"},
+    {AnswerStatus::kDraft, "draft"},
+    {AnswerStatus::kSubmitted, "submitted"},
+    {AnswerStatus::kPublished, "published"},
+}};
+
+template <typename E, size_t N>
+std::string_view enum_name(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return names[0].second;
+}
+
+// Unknown names (impossible under the CHECK constraints) read as the first value.
+template <typename E, size_t N>
+E enum_value(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view name) {
+  for (const auto& [v, n] : names) {
+    if (n == name) return v;
+  }
+  return names[0].first;
+}
+
+// The search key of a feedback's text: title and description folded (text::fold) on two lines,
+// so a search never matches across them (a folded query holds no newline).
+std::string feedback_fold(const Feedback& f) {
+  return text::fold(f.title) + "\n" + text::fold(f.description);
+}
+
+constexpr const char* kFeedbackServiceColumns =
+    "code, name_vi, name_en, description, group_name, keywords, attributes_json, forward_days, "
+    "answer_days, active";
+// The columns upsert_feedback_service replaces (all but the code).
+constexpr const char* kFeedbackServiceValueColumns =
+    "name_vi, name_en, description, group_name, keywords, attributes_json, forward_days, "
+    "answer_days, active";
+
+FeedbackService read_feedback_service(const Stmt& s) {
+  FeedbackService f;
+  f.code = s.text(0);
+  f.name_vi = s.text(1);
+  f.name_en = s.text(2);
+  f.description = s.text(3);
+  f.group = s.text(4);
+  f.keywords = s.text(5);
+  f.attributes_json = s.text(6);
+  f.forward_days = static_cast<int>(s.integer(7));
+  f.answer_days = static_cast<int>(s.integer(8));
+  f.active = s.integer(9) != 0;
+  return f;
+}
+
+constexpr const char* kAgencyColumns =
+    "id, unit_code, unit_path, name, email, supervisor_agency, active";
+
+// Binds every column of kAgencyColumns but the id, from `first` on.
+void bind_agency(Stmt& s, int first, const Agency& a) {
+  s.bind(first, a.unit_code).bind(first + 1, a.unit_path).bind(first + 2, a.name);
+  s.bind(first + 3, a.email).bind_id_or_null(first + 4, a.supervisor_agency);
+  s.bind(first + 5, static_cast<std::int64_t>(a.active));
+}
+
+Agency read_agency(const Stmt& s) {
+  Agency a;
+  a.id = s.integer(0);
+  a.unit_code = s.text(1);
+  a.unit_path = s.text(2);
+  a.name = s.text(3);
+  a.email = s.text(4);
+  a.supervisor_agency = s.integer(5);  // NULL: none
+  a.active = s.integer(6) != 0;
+  return a;
+}
+
+constexpr const char* kRoutingRuleColumns =
+    "id, service_code, area_code, area_path, body_unit, agency_id";
+
+RoutingRule read_routing_rule(const Stmt& s) {
+  return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5)};
+}
+
+// Every feedback column but id, tracking_code, submitted_at and the derived fold: what
+// update_feedback rewrites, bound by bind_feedback_content and read by read_feedback in this
+// order.
+constexpr const char* kFeedbackContentColumns =
+    "service_code, title, description, attributes_json, status, channel, client, commune_code, "
+    "village_code, area_path, address, lat, lon, location_method, contact_name, contact_email, "
+    "contact_phone, contact_hash, submitter_ip, entered_by, relayed_by, body_unit, body_path, "
+    "agency_id, forward_due, answer_due, reminded_at, escalation, answer_status, answer_text, "
+    "answer_public, answer_author, answer_approver, bulletin_id, reject_reason, merged_into, "
+    "rating, rating_comment, reopen_count, assigned_at, answered_at, closed_at, updated_at";
+constexpr int kFeedbackContentCount = 43;
+
+void bind_feedback_content(Stmt& s, int first, const Feedback& f) {
+  const int i = first;
+  s.bind(i, f.service_code).bind(i + 1, f.title).bind(i + 2, f.description);
+  s.bind(i + 3, f.attributes_json).bind(i + 4, enum_name(kFeedbackStatusNames, f.status));
+  s.bind(i + 5, f.channel).bind(i + 6, f.client).bind(i + 7, f.commune_code);
+  s.bind(i + 8, f.village_code).bind(i + 9, f.area_path).bind(i + 10, f.address);
+  s.bind_optional(i + 11, f.lat).bind_optional(i + 12, f.lon).bind(i + 13, f.location_method);
+  s.bind(i + 14, f.contact_name).bind(i + 15, f.contact_email).bind(i + 16, f.contact_phone);
+  s.bind(i + 17, f.contact_hash).bind(i + 18, f.submitter_ip).bind(i + 19, f.entered_by);
+  s.bind(i + 20, f.relayed_by).bind(i + 21, f.body_unit).bind(i + 22, f.body_path);
+  s.bind(i + 23, f.agency_id).bind(i + 24, f.forward_due).bind(i + 25, f.answer_due);
+  s.bind(i + 26, f.reminded_at).bind(i + 27, static_cast<std::int64_t>(f.escalation));
+  s.bind(i + 28, enum_name(kAnswerStatusNames, f.answer_status)).bind(i + 29, f.answer_text);
+  s.bind(i + 30, f.answer_public).bind(i + 31, f.answer_author).bind(i + 32, f.answer_approver);
+  s.bind(i + 33, f.bulletin_id).bind(i + 34, f.reject_reason).bind(i + 35, f.merged_into);
+  s.bind(i + 36, static_cast<std::int64_t>(f.rating)).bind(i + 37, f.rating_comment);
+  s.bind(i + 38, static_cast<std::int64_t>(f.reopen_count)).bind(i + 39, f.assigned_at);
+  s.bind(i + 40, f.answered_at).bind(i + 41, f.closed_at).bind(i + 42, f.updated_at);
+}
+
+// Reads "id, tracking_code, submitted_at, " + kFeedbackContentColumns (not the attachments).
+Feedback read_feedback(const Stmt& s) {
+  Feedback f;
+  f.id = s.integer(0);
+  f.tracking_code = s.text(1);
+  f.submitted_at = s.integer(2);
+  f.service_code = s.text(3);
+  f.title = s.text(4);
+  f.description = s.text(5);
+  f.attributes_json = s.text(6);
+  f.status = enum_value(kFeedbackStatusNames, s.text(7));
+  f.channel = s.text(8);
+  f.client = s.text(9);
+  f.commune_code = s.text(10);
+  f.village_code = s.text(11);
+  f.area_path = s.text(12);
+  f.address = s.text(13);
+  f.lat = s.optional_real(14);
+  f.lon = s.optional_real(15);
+  f.location_method = s.text(16);
+  f.contact_name = s.text(17);
+  f.contact_email = s.text(18);
+  f.contact_phone = s.text(19);
+  f.contact_hash = s.text(20);
+  f.submitter_ip = s.text(21);
+  f.entered_by = s.integer(22);
+  f.relayed_by = s.text(23);
+  f.body_unit = s.text(24);
+  f.body_path = s.text(25);
+  f.agency_id = s.integer(26);
+  f.forward_due = s.integer(27);
+  f.answer_due = s.integer(28);
+  f.reminded_at = s.integer(29);
+  f.escalation = static_cast<int>(s.integer(30));
+  f.answer_status = enum_value(kAnswerStatusNames, s.text(31));
+  f.answer_text = s.text(32);
+  f.answer_public = s.text(33);
+  f.answer_author = s.integer(34);
+  f.answer_approver = s.integer(35);
+  f.bulletin_id = s.integer(36);
+  f.reject_reason = s.text(37);
+  f.merged_into = s.integer(38);
+  f.rating = static_cast<int>(s.integer(39));
+  f.rating_comment = s.text(40);
+  f.reopen_count = static_cast<int>(s.integer(41));
+  f.assigned_at = s.integer(42);
+  f.answered_at = s.integer(43);
+  f.closed_at = s.integer(44);
+  f.updated_at = s.integer(45);
+  return f;
+}
+
+// The statements of the benchmarked intake path, built once.
+const std::string& feedback_select_sql() {
+  static const std::string kSql = std::string("SELECT id, tracking_code, submitted_at, ") +
+                                  kFeedbackContentColumns + " FROM feedback";
+  return kSql;
+}
+
+const std::string& feedback_insert_sql() {
+  static const std::string kSql = std::string(
+                                      "INSERT INTO feedback (tracking_code, submitted_at, "
+                                      "fold, ") +
+                                  kFeedbackContentColumns + ") VALUES (?1, ?2, ?3, " +
+                                  placeholders(4, kFeedbackContentCount) + ")";
+  return kSql;
+}
+
+constexpr const char* kFeedbackEventColumns =
+    "id, feedback_id, ts, actor, kind, detail, is_public, status_after";
+
+FeedbackEvent read_feedback_event(const Stmt& s) {
+  return {s.integer(0), s.integer(1), s.integer(2),      s.text(3),
+          s.text(4),    s.text(5),    s.integer(6) != 0, s.text(7)};
+}
+
+constexpr const char* kOutboxColumns =
+    "id, recipient, subject, body, feedback_id, created_at, next_attempt_at, attempts, sent_at, "
+    "last_error";
+
+OutboxMail read_outbox(const Stmt& s) {
+  OutboxMail m;
+  m.id = s.integer(0);
+  m.to = s.text(1);
+  m.subject = s.text(2);
+  m.body = s.text(3);
+  m.feedback_id = s.integer(4);  // NULL: none
+  m.created_at = s.integer(5);
+  m.next_attempt_at = s.integer(6);
+  m.attempts = static_cast<int>(s.integer(7));
+  m.sent_at = s.integer(8);
+  m.last_error = s.text(9);
+  return m;
 }
 
 Status exec(sqlite3* db, const char* sql) {
@@ -768,13 +1023,7 @@ class SqliteTx final : public Tx {
   Result<std::vector<Bulletin>> search_bulletins(const BulletinQuery& q) override {
     // No owner path: nothing matches ("starts with one of these" over an empty set).
     if (q.owner_paths.empty()) return std::vector<Bulletin>();
-    std::string owners;
-    for (size_t i = 0; i < q.owner_paths.size(); ++i) {
-      // Exact prefix test (SQLite's LIKE ignores ASCII case).
-      const std::string p = "?" + std::to_string(7 + static_cast<int>(i));
-      if (i > 0) owners += " OR ";
-      owners.append("substr(b.owner_path, 1, length(").append(p).append(")) = ").append(p);
-    }
+    const std::string owners = prefix_tests("b.owner_path", 7, q.owner_paths.size());
     Stmt s(db_, std::string("SELECT ") + kBulletinColumns + " FROM bulletins b WHERE (" + owners +
                     ") AND (?1 = '' OR b.status = ?1) AND (?2 = '' OR b.priority = ?2)"
                     " AND (?3 = '' OR b.category = ?3) AND b.fold LIKE ?4 ESCAPE '\\'"
@@ -838,10 +1087,10 @@ class SqliteTx final : public Tx {
 
   Result<std::int64_t> insert_notification(const Notification& n) override {
     Stmt s(db_,
-           "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+           "INSERT INTO notifications (user_id, kind, message, bulletin_id, feedback_id, "
+           "created_at, read) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     s.bind(1, n.user_id).bind(2, n.kind).bind(3, n.message).bind_id_or_null(4, n.bulletin_id);
-    s.bind(5, n.created_at).bind(6, static_cast<std::int64_t>(n.read));
+    s.bind(5, n.feedback_id).bind(6, n.created_at).bind(7, static_cast<std::int64_t>(n.read));
     NGUON_TRY(s.run());
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
   }
@@ -977,16 +1226,8 @@ class SqliteTx final : public Tx {
   Result<std::vector<Device>> devices_in(const std::vector<std::string>& unit_paths,
                                          const std::vector<std::int64_t>& group_ids) override {
     if (unit_paths.empty() && group_ids.empty()) return std::vector<Device>();
-    std::string where;
-    int n = 1;
-    for (size_t i = 0; i < unit_paths.size(); ++i, ++n) {
-      const std::string p = "?" + std::to_string(n);
-      if (!where.empty()) where += " OR ";
-      where += "substr(d.unit_path, 1, length(";
-      where += p;
-      where += ")) = ";
-      where += p;
-    }
+    std::string where = prefix_tests("d.unit_path", 1, unit_paths.size());
+    int n = 1 + static_cast<int>(unit_paths.size());
     if (!group_ids.empty()) {
       if (!where.empty()) where += " OR ";
       where += "d.id IN (SELECT device_id FROM device_group_members WHERE group_id IN (" +
@@ -1197,6 +1438,293 @@ class SqliteTx final : public Tx {
     });
   }
 
+  // ---- Two-way capability (schema v4) ----
+
+  Status upsert_feedback_service(const FeedbackService& f) override {
+    Stmt s(db_, std::string("INSERT INTO feedback_services (") + kFeedbackServiceColumns +
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (code) DO "
+                    "UPDATE SET " +
+                    excluded_assignments(kFeedbackServiceValueColumns));
+    s.bind(1, f.code).bind(2, f.name_vi).bind(3, f.name_en).bind(4, f.description);
+    s.bind(5, f.group).bind(6, f.keywords).bind(7, f.attributes_json);
+    s.bind(8, static_cast<std::int64_t>(f.forward_days));
+    s.bind(9, static_cast<std::int64_t>(f.answer_days));
+    s.bind(10, static_cast<std::int64_t>(f.active));
+    return s.run();
+  }
+
+  Result<std::optional<FeedbackService>> find_feedback_service(const std::string& code) override {
+    Stmt s(db_, std::string("SELECT ") + kFeedbackServiceColumns +
+                    " FROM feedback_services WHERE code = ?1");
+    s.bind(1, code);
+    return first<FeedbackService>(s, read_feedback_service);
+  }
+
+  Result<std::vector<FeedbackService>> list_feedback_services(bool include_inactive) override {
+    Stmt s(db_, std::string("SELECT ") + kFeedbackServiceColumns +
+                    " FROM feedback_services WHERE (?1 = 1 OR active = 1) ORDER BY group_name, "
+                    "code");
+    s.bind(1, static_cast<std::int64_t>(include_inactive));
+    return collect<FeedbackService>(s, read_feedback_service);
+  }
+
+  Result<std::int64_t> insert_agency(const Agency& a) override {
+    Stmt s(db_,
+           "INSERT INTO agencies (unit_code, unit_path, name, email, supervisor_agency, active)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    bind_agency(s, 1, a);
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Status update_agency(const Agency& a) override {
+    Stmt s(db_,
+           "UPDATE agencies SET unit_code = ?2, unit_path = ?3, name = ?4, email = ?5,"
+           " supervisor_agency = ?6, active = ?7 WHERE id = ?1");
+    s.bind(1, a.id);
+    bind_agency(s, 2, a);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no agency " + std::to_string(a.id));
+    return {};
+  }
+
+  Result<std::optional<Agency>> find_agency(std::int64_t id) override {
+    Stmt s(db_, std::string("SELECT ") + kAgencyColumns + " FROM agencies WHERE id = ?1");
+    s.bind(1, id);
+    return first<Agency>(s, read_agency);
+  }
+
+  Result<std::vector<Agency>> list_agencies(const std::string& within_path) override {
+    Stmt s(db_, std::string("SELECT ") + kAgencyColumns +
+                    " FROM agencies WHERE substr(unit_path, 1, length(?1)) = ?1"
+                    " ORDER BY name, id");
+    s.bind(1, within_path);
+    return collect<Agency>(s, read_agency);
+  }
+
+  Result<std::int64_t> insert_routing_rule(const RoutingRule& r) override {
+    Stmt s(db_,
+           "INSERT INTO routing_rules (service_code, area_code, area_path, body_unit, agency_id)"
+           " VALUES (?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, r.service_code).bind(2, r.area_code).bind(3, r.area_path).bind(4, r.body_unit);
+    s.bind_id_or_null(5, r.agency_id);
+    Status done = s.run();
+    if (!done) {
+      if (done.error().kind == ErrorKind::kConflict) {
+        return conflict("rule_exists", "a rule for that category and area already exists");
+      }
+      return done.error();
+    }
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Status delete_routing_rule(std::int64_t id) override {
+    Stmt s(db_, "DELETE FROM routing_rules WHERE id = ?1");
+    s.bind(1, id);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no routing rule " + std::to_string(id));
+    return {};
+  }
+
+  Result<std::vector<RoutingRule>> list_routing_rules() override {
+    Stmt s(db_, std::string("SELECT ") + kRoutingRuleColumns +
+                    " FROM routing_rules ORDER BY area_path, service_code");
+    return collect<RoutingRule>(s, read_routing_rule);
+  }
+
+  Result<std::int64_t> insert_feedback(const Feedback& f) override {
+    // The intake path: one cached statement, plus one per attachment inside a savepoint.
+    auto insert = [&]() -> Result<std::int64_t> {
+      Stmt s(db_, feedback_insert_sql());
+      s.bind(1, f.tracking_code).bind(2, f.submitted_at).bind(3, feedback_fold(f));
+      bind_feedback_content(s, 4, f);
+      Status done = s.run();
+      if (!done) {
+        if (done.error().kind == ErrorKind::kConflict) {
+          return conflict("tracking_code_exists", "a feedback with that tracking code exists");
+        }
+        return done.error();
+      }
+      const std::int64_t id = sqlite3_last_insert_rowid(db_);
+      NGUON_TRY(insert_attachments(id, f.attachments));
+      return id;
+    };
+    return f.attachments.empty() ? insert() : atomically(insert);
+  }
+
+  Status update_feedback(const Feedback& f) override {
+    return atomically([&]() -> Status {
+      Stmt s(db_, "UPDATE feedback SET fold = ?2, " + assignments(kFeedbackContentColumns, 3) +
+                      " WHERE id = ?1");
+      s.bind(1, f.id).bind(2, feedback_fold(f));
+      bind_feedback_content(s, 3, f);
+      NGUON_TRY(s.run());
+      if (sqlite3_changes(db_) == 0) return not_found("no feedback " + std::to_string(f.id));
+      Stmt del(db_, "DELETE FROM feedback_attachments WHERE feedback_id = ?1");
+      del.bind(1, f.id);
+      NGUON_TRY(del.run());
+      return insert_attachments(f.id, f.attachments);
+    });
+  }
+
+  Result<std::optional<Feedback>> find_feedback(std::int64_t id) override {
+    Stmt s(db_, feedback_select_sql() + " WHERE id = ?1");
+    s.bind(1, id);
+    return one_feedback(s);
+  }
+
+  Result<std::optional<Feedback>> find_feedback_by_code(const std::string& code) override {
+    Stmt s(db_, feedback_select_sql() + " WHERE tracking_code = ?1");
+    s.bind(1, code);
+    return one_feedback(s);
+  }
+
+  Result<std::vector<Feedback>> search_feedback(const FeedbackQuery& q) override {
+    // ?1–?8 are fixed; the body paths, then the statuses follow.
+    const char* order = q.newest_first ? "DESC" : "ASC";
+    std::string where = std::string(
+                            " WHERE (?1 = '' OR service_code = ?1)"
+                            " AND substr(area_path, 1, length(?2)) = ?2"
+                            " AND (?3 = '' OR fold LIKE '%' || ?3 || '%' ESCAPE '\\')"
+                            " AND submitted_at >= ?4 AND (?5 = 0 OR submitted_at < ?5)"
+                            " AND (?6 = 0"
+                            " OR (status = 'received' AND forward_due > 0 AND forward_due < ?6)"
+                            " OR (status = 'assigned' AND answer_due > 0 AND answer_due < ?6))"
+                            " AND (?7 = 0 OR id ") +
+                        (q.newest_first ? "<" : ">") + " ?7)";
+    int n = 9;
+    if (!q.body_paths.empty()) {
+      where += " AND (" + prefix_tests("body_path", n, q.body_paths.size()) + ")";
+      n += static_cast<int>(q.body_paths.size());
+    }
+    if (!q.statuses.empty()) {
+      where += " AND status IN (" + placeholders(n, q.statuses.size()) + ")";
+    }
+    Stmt s(db_, feedback_select_sql() + where + " ORDER BY id " + order + " LIMIT ?8");
+    s.bind(1, q.service_code).bind(2, q.area_path).bind(3, like_literal(text::fold(q.text)));
+    s.bind(4, q.submitted_from).bind(5, q.submitted_to).bind(6, q.due_before);
+    s.bind(7, q.after_id).bind(8, limit_value(q.limit));
+    n = 9;
+    for (const std::string& p : q.body_paths) s.bind(n++, p);
+    for (FeedbackStatus st : q.statuses) s.bind(n++, enum_name(kFeedbackStatusNames, st));
+    auto rows = collect<Feedback>(s, read_feedback);
+    if (!rows) return rows.error();
+    NGUON_TRY(load_attachments(rows.value()));
+    return rows;
+  }
+
+  Result<std::int64_t> count_accepted_by_contact(const std::string& contact_hash) override {
+    if (contact_hash.empty()) return std::int64_t{0};
+    Stmt s(db_,
+           "SELECT count(*) FROM feedback WHERE contact_hash = ?1"
+           " AND status NOT IN ('moderation', 'rejected')");
+    s.bind(1, contact_hash);
+    return scalar(s);
+  }
+
+  Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
+                                               UnixTime since) override {
+    if (contact_hash.empty()) return std::int64_t{0};
+    Stmt s(db_, "SELECT count(*) FROM feedback WHERE contact_hash = ?1 AND submitted_at >= ?2");
+    s.bind(1, contact_hash).bind(2, since);
+    return scalar(s);
+  }
+
+  Result<std::vector<FeedbackStatsRow>> feedback_stats(const std::string& within_path,
+                                                       UnixTime from, UnixTime to,
+                                                       UnixTime now) override {
+    // Only accepted feedback counts at all, so every group has received > 0.
+    Stmt s(db_,
+           "SELECT service_code, commune_code, count(*),"
+           " sum(status IN ('answered', 'closed')),"
+           " sum(status IN ('answered', 'closed') AND answered_at > 0"
+           " AND (answer_due = 0 OR answered_at <= answer_due)),"
+           " sum((status = 'received' AND forward_due > 0 AND forward_due < ?4)"
+           " OR (status = 'assigned' AND answer_due > 0 AND answer_due < ?4))"
+           " FROM feedback WHERE status NOT IN ('moderation', 'rejected', 'merged')"
+           " AND substr(body_path, 1, length(?1)) = ?1 AND submitted_at >= ?2"
+           " AND (?3 = 0 OR submitted_at < ?3)"
+           " GROUP BY service_code, commune_code ORDER BY service_code, commune_code");
+    s.bind(1, within_path).bind(2, from).bind(3, to).bind(4, now);
+    return collect<FeedbackStatsRow>(s, [](const Stmt& r) {
+      return FeedbackStatsRow{r.text(0),    r.text(1),    r.integer(2),
+                              r.integer(3), r.integer(4), r.integer(5)};
+    });
+  }
+
+  Result<std::int64_t> insert_feedback_event(const FeedbackEvent& e) override {
+    Stmt s(db_,
+           "INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
+           " status_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    s.bind(1, e.feedback_id).bind(2, e.ts).bind(3, e.actor).bind(4, e.kind).bind(5, e.detail);
+    s.bind(6, static_cast<std::int64_t>(e.is_public)).bind(7, e.status_after);
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<FeedbackEvent>> list_feedback_events(std::int64_t feedback_id,
+                                                          bool public_only) override {
+    Stmt s(db_, std::string("SELECT ") + kFeedbackEventColumns +
+                    " FROM feedback_events WHERE feedback_id = ?1 AND (?2 = 0 OR is_public = 1)"
+                    " ORDER BY id");
+    s.bind(1, feedback_id).bind(2, static_cast<std::int64_t>(public_only));
+    return collect<FeedbackEvent>(s, read_feedback_event);
+  }
+
+  Result<std::vector<FeedbackEvent>> public_feedback_events(UnixTime from, UnixTime to,
+                                                            size_t limit) override {
+    Stmt s(db_, std::string("SELECT ") + kFeedbackEventColumns +
+                    " FROM feedback_events WHERE is_public = 1 AND ts >= ?1"
+                    " AND (?2 = 0 OR ts < ?2) ORDER BY id LIMIT ?3");
+    s.bind(1, from).bind(2, to).bind(3, limit_value(limit));
+    return collect<FeedbackEvent>(s, read_feedback_event);
+  }
+
+  Result<std::int64_t> insert_outbox(const OutboxMail& m) override {
+    Stmt s(db_, std::string("INSERT INTO outbox (") + kOutboxColumns +
+                    ") VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    s.bind(1, m.to).bind(2, m.subject).bind(3, m.body).bind_id_or_null(4, m.feedback_id);
+    s.bind(5, m.created_at).bind(6, m.next_attempt_at);
+    s.bind(7, static_cast<std::int64_t>(m.attempts)).bind(8, m.sent_at).bind(9, m.last_error);
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<OutboxMail>> due_outbox(UnixTime now, int max_attempts,
+                                             size_t limit) override {
+    Stmt s(db_, std::string("SELECT ") + kOutboxColumns +
+                    " FROM outbox WHERE sent_at = 0 AND next_attempt_at <= ?1 AND attempts < ?2"
+                    " ORDER BY id LIMIT ?3");
+    s.bind(1, now).bind(2, static_cast<std::int64_t>(max_attempts)).bind(3, limit_value(limit));
+    return collect<OutboxMail>(s, read_outbox);
+  }
+
+  Status mark_outbox_sent(std::int64_t id, UnixTime at) override {
+    Stmt s(db_, "UPDATE outbox SET sent_at = ?2 WHERE id = ?1");
+    s.bind(1, id).bind(2, at);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no outbox mail " + std::to_string(id));
+    return {};
+  }
+
+  Status mark_outbox_failed(std::int64_t id, const std::string& error,
+                            UnixTime next_attempt_at) override {
+    Stmt s(db_,
+           "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3"
+           " WHERE id = ?1");
+    s.bind(1, id).bind(2, error).bind(3, next_attempt_at);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no outbox mail " + std::to_string(id));
+    return {};
+  }
+
+  Result<std::vector<OutboxMail>> outbox_for_feedback(std::int64_t feedback_id) override {
+    Stmt s(db_, std::string("SELECT ") + kOutboxColumns +
+                    " FROM outbox WHERE feedback_id = ?1 ORDER BY id");
+    s.bind(1, feedback_id);
+    return collect<OutboxMail>(s, read_outbox);
+  }
+
  private:
   // Chunk size of IN lists, well under SQLite's bound-parameter limit.
   static constexpr size_t kIdChunk = 500;
@@ -1205,15 +1733,21 @@ class SqliteTx final : public Tx {
   // behind and the transaction stays usable (as the PostgreSQL adapter's calls do).
   template <typename F>
   auto atomically(F body) -> decltype(body()) {
-    NGUON_TRY(exec(db_, "SAVEPOINT nguon_call"));
+    NGUON_TRY(run_cached("SAVEPOINT nguon_call"));
     auto result = body();
     if (result) {
-      NGUON_TRY(exec(db_, "RELEASE SAVEPOINT nguon_call"));
+      NGUON_TRY(run_cached("RELEASE SAVEPOINT nguon_call"));
     } else {
-      (void)exec(db_, "ROLLBACK TO SAVEPOINT nguon_call");
-      (void)exec(db_, "RELEASE SAVEPOINT nguon_call");
+      (void)run_cached("ROLLBACK TO SAVEPOINT nguon_call");
+      (void)run_cached("RELEASE SAVEPOINT nguon_call");
     }
     return result;
+  }
+
+  // One statement without parameters, through the statement cache.
+  Status run_cached(const char* sql) {
+    Stmt s(db_, sql);
+    return s.run();
   }
 
   // Stores b's targets (with their unit paths, for the library's prefix tests) and images, in
@@ -1251,22 +1785,64 @@ class SqliteTx final : public Tx {
   // in position order.
   Status load_list(std::vector<Bulletin>& rows, const char* select,
                    std::vector<std::string> Bulletin::*member) {
-    std::unordered_map<std::int64_t, Bulletin*> by_id;
-    for (Bulletin& b : rows) by_id.emplace(b.id, &b);
+    return load_children(rows, select, "bulletin_id", [member](Bulletin& b, const Stmt& s) {
+      (b.*member).push_back(s.text(1));
+    });
+  }
+
+  // Runs `select` (a child table's rows, its first column the parent id in `parent_column`) for
+  // the ids of `rows`, in chunks, and calls add(parent, row) in parent then position order.
+  template <typename Row, typename F>
+  Status load_children(std::vector<Row>& rows, const char* select, const char* parent_column,
+                       F add) {
+    std::unordered_map<std::int64_t, Row*> by_id;
+    for (Row& r : rows) by_id.emplace(r.id, &r);
     for (size_t start = 0; start < rows.size(); start += kIdChunk) {
       const size_t n = std::min(kIdChunk, rows.size() - start);
-      Stmt s(db_, std::string(select) + " WHERE bulletin_id IN (" + placeholders(1, n) +
-                      ") ORDER BY bulletin_id, position");
+      Stmt s(db_, std::string(select) + " WHERE " + parent_column + " IN (" + placeholders(1, n) +
+                      ") ORDER BY " + parent_column + ", position");
       for (size_t i = 0; i < n; ++i) s.bind(static_cast<int>(i + 1), rows[start + i].id);
       for (;;) {
         auto row = s.step();
         if (!row) return row.error();
         if (!row.value()) break;
         auto it = by_id.find(s.integer(0));
-        if (it != by_id.end()) (it->second->*member).push_back(s.text(1));
+        if (it != by_id.end()) add(*it->second, s);
       }
     }
     return {};
+  }
+
+  // Stores the attachments of feedback `id` in the given order.
+  Status insert_attachments(std::int64_t id, const std::vector<FeedbackAttachment>& attachments) {
+    for (size_t i = 0; i < attachments.size(); ++i) {
+      const FeedbackAttachment& a = attachments[i];
+      Stmt s(db_,
+             "INSERT INTO feedback_attachments (feedback_id, position, sha256, kind, mime, bytes)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      s.bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, a.sha256).bind(4, a.kind);
+      s.bind(5, a.mime).bind(6, a.bytes);
+      NGUON_TRY(s.run());
+    }
+    return {};
+  }
+
+  // Fills the attachments of every feedback in `rows`.
+  Status load_attachments(std::vector<Feedback>& rows) {
+    return load_children(rows,
+                         "SELECT feedback_id, sha256, kind, mime, bytes FROM feedback_attachments",
+                         "feedback_id", [](Feedback& f, const Stmt& s) {
+                           f.attachments.push_back({s.text(1), s.text(2), s.text(3), s.integer(4)});
+                         });
+  }
+
+  // The feedback `s` selects (feedback_select_sql), with its attachments.
+  Result<std::optional<Feedback>> one_feedback(Stmt& s) {
+    auto rows = collect<Feedback>(s, read_feedback);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Feedback>();
+    NGUON_TRY(load_attachments(rows.value()));
+    return std::optional<Feedback>(std::move(rows->front()));
   }
 
   // Like collect, for readers that can fail (a stored JSON list that does not decode).
@@ -1325,6 +1901,15 @@ class SqliteTx final : public Tx {
       if (!row.value()) return out;
       out.push_back(read(s));
     }
+  }
+
+  // The first row `s` yields, if any.
+  template <typename T, typename F>
+  static Result<std::optional<T>> first(Stmt& s, F read) {
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!row.value()) return std::optional<T>();
+    return std::optional<T>(read(s));
   }
 
   static Result<std::int64_t> scalar(Stmt& s) {
@@ -1636,6 +2221,136 @@ CREATE TABLE play_logs (
 );
 CREATE INDEX play_logs_unit_ts ON play_logs(unit_path, ts);
 CREATE INDEX play_logs_device_ts ON play_logs(device_id, ts);
+)sql"},
+      // The two-way capability (issue 5). Agencies, rules and outbox mails refer to their
+      // optional agency or feedback with NULL when absent. Feedback is a self-contained record:
+      // its references (units, agency, users, bulletin, merged_into) are kept as given, 0 or ''
+      // when absent, so intake is one insert without lookups. Enum columns hold lower-case
+      // names; `fold` is the search key of title and description (text::fold, one line each).
+      {4, R"sql(
+CREATE TABLE feedback_services (
+  code TEXT PRIMARY KEY,
+  name_vi TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  keywords TEXT NOT NULL,
+  attributes_json TEXT NOT NULL,
+  forward_days INTEGER NOT NULL,
+  answer_days INTEGER NOT NULL,
+  active INTEGER NOT NULL
+);
+CREATE TABLE agencies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  unit_path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  supervisor_agency INTEGER REFERENCES agencies(id),
+  active INTEGER NOT NULL
+);
+CREATE INDEX agencies_unit_path ON agencies(unit_path);
+CREATE TABLE routing_rules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  service_code TEXT NOT NULL,
+  area_code TEXT NOT NULL REFERENCES units(code),
+  area_path TEXT NOT NULL,
+  body_unit TEXT NOT NULL REFERENCES units(code),
+  agency_id INTEGER REFERENCES agencies(id),
+  UNIQUE (service_code, area_code)
+);
+CREATE TABLE feedback (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tracking_code TEXT NOT NULL UNIQUE,
+  service_code TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  attributes_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('moderation', 'received', 'assigned', 'answered',
+                                         'closed', 'rejected', 'merged')),
+  channel TEXT NOT NULL,
+  client TEXT NOT NULL,
+  commune_code TEXT NOT NULL,
+  village_code TEXT NOT NULL,
+  area_path TEXT NOT NULL,
+  address TEXT NOT NULL,
+  lat REAL,
+  lon REAL,
+  location_method TEXT NOT NULL,
+  contact_name TEXT NOT NULL,
+  contact_email TEXT NOT NULL,
+  contact_phone TEXT NOT NULL,
+  contact_hash TEXT NOT NULL,
+  submitter_ip TEXT NOT NULL,
+  entered_by INTEGER NOT NULL,
+  relayed_by TEXT NOT NULL,
+  body_unit TEXT NOT NULL,
+  body_path TEXT NOT NULL,
+  agency_id INTEGER NOT NULL,
+  forward_due INTEGER NOT NULL,
+  answer_due INTEGER NOT NULL,
+  reminded_at INTEGER NOT NULL,
+  escalation INTEGER NOT NULL,
+  answer_status TEXT NOT NULL CHECK (answer_status IN ('none', 'draft', 'submitted',
+                                                       'published')),
+  answer_text TEXT NOT NULL,
+  answer_public TEXT NOT NULL,
+  answer_author INTEGER NOT NULL,
+  answer_approver INTEGER NOT NULL,
+  bulletin_id INTEGER NOT NULL,
+  reject_reason TEXT NOT NULL,
+  merged_into INTEGER NOT NULL,
+  rating INTEGER NOT NULL,
+  rating_comment TEXT NOT NULL,
+  reopen_count INTEGER NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  assigned_at INTEGER NOT NULL,
+  answered_at INTEGER NOT NULL,
+  closed_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  fold TEXT NOT NULL
+);
+CREATE INDEX feedback_body_path ON feedback(body_path);
+CREATE INDEX feedback_contact ON feedback(contact_hash, submitted_at);
+CREATE INDEX feedback_forward_due ON feedback(status, forward_due);
+CREATE INDEX feedback_answer_due ON feedback(status, answer_due);
+CREATE INDEX feedback_submitted ON feedback(submitted_at);
+CREATE TABLE feedback_attachments (
+  feedback_id INTEGER NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  mime TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  PRIMARY KEY (feedback_id, position)
+);
+CREATE TABLE feedback_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  feedback_id INTEGER NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
+  ts INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  is_public INTEGER NOT NULL,
+  status_after TEXT NOT NULL
+);
+CREATE INDEX feedback_events_feedback ON feedback_events(feedback_id, id);
+CREATE INDEX feedback_events_public_ts ON feedback_events(ts) WHERE is_public = 1;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  feedback_id INTEGER REFERENCES feedback(id),
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  sent_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX outbox_unsent ON outbox(next_attempt_at) WHERE sent_at = 0;
+CREATE INDEX outbox_feedback ON outbox(feedback_id);
+ALTER TABLE notifications ADD COLUMN feedback_id INTEGER NOT NULL DEFAULT 0;
 )sql"},
   };
   return kMigrations;

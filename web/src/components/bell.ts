@@ -104,7 +104,7 @@ export function notificationBell(): HTMLElement {
                   'a',
                   {
                     class: 'bell-item',
-                    href: bulletinHref(n.bulletin_id),
+                    href: n.feedback_id ? `#/feedback/${n.feedback_id}` : bulletinHref(n.bulletin_id),
                     testid: `bell-item-${n.id}`,
                     'data-kind': n.kind,
                     'data-bulletin': String(n.bulletin_id),
