@@ -640,7 +640,7 @@ Api::Api(ApiDeps deps)
                                                 *submit_limiter_, scope_root_, "Nguồn", max_bytes});
     open311_ = std::make_unique<Open311Deps>(Open311Deps{*deps_.feedback, accounts_, deps_.media,
                                                          *submit_limiter_, fb.open311_jurisdiction,
-                                                         max_bytes});
+                                                         max_bytes, &deps_.clock});
   }
   if (deps_.synthesizer != nullptr && deps_.pipeline != nullptr && deps_.media != nullptr &&
       deps_.dictionary != nullptr) {

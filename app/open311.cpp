@@ -879,7 +879,8 @@ HttpResponse dispatch(const HttpRequest& req, std::string_view rest, std::string
     return error_response(fmt, 404, "jurisdiction_id not found: " + std::string(jurisdiction));
   }
   if (req.method == "POST") return post_request(fmt, req, query.value(), deps);
-  const UnixTime now = static_cast<UnixTime>(std::time(nullptr));
+  const UnixTime now =
+      deps.clock != nullptr ? deps.clock->now() : static_cast<UnixTime>(std::time(nullptr));
   if (head == "discovery") {
     return render(200, fmt, "discovery", "", json::value(discovery(deps)));
   }

@@ -27,6 +27,7 @@ struct Open311Deps {
   RateLimiter& ip_limiter;      // POST requests per client IP (allow() false → 429)
   std::string jurisdiction_id;  // e.g. "nguon.vn"; another jurisdiction_id → 404
   size_t max_attachment_bytes = 5 << 20;
+  Clock* clock = nullptr;  // the default date windows; null: the system clock
 };
 
 // Handles every path under /open311/v2/ (`path` is the decoded request path without the query

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -191,5 +192,13 @@ struct OutboxMail {
   UnixTime sent_at = 0;  // 0 = not sent
   std::string last_error;
 };
+
+// The stable names of the enums (stores, API, Open311); defined in core/feedback_model.cpp.
+namespace feedback {
+std::string_view status_name(FeedbackStatus s);  // "moderation", "received", …
+std::optional<FeedbackStatus> parse_status(std::string_view s);
+std::string_view answer_status_name(AnswerStatus s);  // "none", "draft", "submitted", "published"
+std::optional<AnswerStatus> parse_answer_status(std::string_view s);
+}  // namespace feedback
 
 }  // namespace nguon

@@ -15,50 +15,12 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::pair<FeedbackStatus, std::string_view>, 7> kStatusNames = {{
-    {FeedbackStatus::kModeration, "moderation"},
-    {FeedbackStatus::kReceived, "received"},
-    {FeedbackStatus::kAssigned, "assigned"},
-    {FeedbackStatus::kAnswered, "answered"},
-    {FeedbackStatus::kClosed, "closed"},
-    {FeedbackStatus::kRejected, "rejected"},
-    {FeedbackStatus::kMerged, "merged"},
-}};
-
 constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr size_t kCodeSymbols = 12;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
-
-std::string_view status_name(FeedbackStatus s) {
-  for (const auto& [value, name] : kStatusNames) {
-    if (value == s) return name;
-  }
-  return "received";
-}
-
-std::optional<FeedbackStatus> parse_status(std::string_view s) {
-  for (const auto& [value, name] : kStatusNames) {
-    if (name == s) return value;
-  }
-  return std::nullopt;
-}
-
-std::string_view answer_status_name(AnswerStatus s) {
-  switch (s) {
-    case AnswerStatus::kNone:
-      return "none";
-    case AnswerStatus::kDraft:
-      return "draft";
-    case AnswerStatus::kSubmitted:
-      return "submitted";
-    case AnswerStatus::kPublished:
-      return "published";
-  }
-  return "none";
-}
 
 std::string_view open311_status(FeedbackStatus s) {
   switch (s) {

@@ -14,9 +14,7 @@
 
 namespace nguon::feedback {
 
-std::string_view status_name(FeedbackStatus s);  // "moderation", "received", …
-std::optional<FeedbackStatus> parse_status(std::string_view s);
-std::string_view answer_status_name(AnswerStatus s);  // "none", "draft", "submitted", "published"
+// status_name, parse_status, answer_status_name: core/feedback_model.h.
 // Open311's two states: "closed" for answered, closed, rejected and merged; "open" otherwise.
 std::string_view open311_status(FeedbackStatus s);
 

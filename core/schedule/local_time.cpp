@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/workdays/lunar.h"
+
 namespace nguon::schedule {
 namespace {
 
@@ -47,27 +49,11 @@ std::string format_date(LocalDate d) {
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days.
-std::int64_t day_number(LocalDate d) {
-  const std::int64_t y = d.month <= 2 ? d.year - 1 : d.year;
-  const std::int64_t era = floor_div(y, 400);
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t mp = (d.month + 9) % 12;
-  const std::int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
+std::int64_t day_number(LocalDate d) { return workdays::days_from_civil({d.year, d.month, d.day}); }
 
 LocalDate date_of_day_number(std::int64_t days) {
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = floor_div(z, 146097);
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-  return {year, month, day};
+  const workdays::CivilDate c = workdays::civil_from_days(days);
+  return {c.year, c.month, c.day};
 }
 
 LocalDate add_days(LocalDate d, std::int64_t days) {

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "tests/support/fakes.h"
+#include "tests/support/form_bodies.h"
 #include "tests/support/live.h"
 #include "tests/support/smtp_sink.h"
 
@@ -23,20 +24,6 @@ using testing::request;
 using testing::run_to_end;
 using testing::spawn;
 using testing::wait_exit;
-
-std::string form_escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 class FeedbackLive : public ::testing::Test {
  protected:
@@ -97,7 +84,7 @@ TEST_F(FeedbackLive, Open311RequestAnsweredByStaffReachesTheCitizenByEmail) {
   const std::string form = "api_key=" + key +
                            "&service_code=roads&commune_code=14797&email=dan%40example.vn"
                            "&first_name=V%C4%83n&last_name=Nguy%E1%BB%85n&description=" +
-                           form_escape("Ổ gà lớn trước nhà văn hóa <b>Đông Hải</b>");
+                           testing::url_encode("Ổ gà lớn trước nhà văn hóa <b>Đông Hải</b>");
   Reply missing_key =
       request(port_, "POST", "/open311/v2/requests.json", form.substr(form.find('&') + 1), "", "",
               "", "application/x-www-form-urlencoded");

@@ -20,6 +20,7 @@
 #include "core/feedback/rules.h"
 #include "core/workdays/work_calendar.h"
 #include "tests/support/fakes.h"
+#include "tests/support/form_bodies.h"
 
 namespace nguon::app {
 namespace {
@@ -76,54 +77,11 @@ class Xml {
   xmlDocPtr doc_;
 };
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+using Fields = testing::FormFields;
+using testing::FilePart;
+using testing::url_encode;
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-std::string form(const Fields& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    out += url_encode(k) + "=" + url_encode(v);
-  }
-  return out;
-}
-
-struct FilePart {
-  std::string name;
-  std::string filename;
-  std::string content_type;
-  std::string data;
-};
-
-std::string multipart(const Fields& fields, const std::vector<FilePart>& files,
-                      const std::string& boundary) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    out += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v +
-           "\r\n";
-  }
-  for (const auto& f : files) {
-    out += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.name +
-           "\"; filename=\"" + f.filename + "\"\r\nContent-Type: " + f.content_type + "\r\n\r\n" +
-           f.data + "\r\n";
-  }
-  out += "--" + boundary + "--\r\n";
-  return out;
-}
+std::string form(const Fields& fields) { return testing::urlencoded(fields); }
 
 std::string utc(UnixTime t) {
   std::time_t tt = t;
@@ -667,19 +625,20 @@ TEST_F(Open311Test, MultipartCarriesFieldsAndMedia) {
   // Without a media store attachments are refused.
   HttpResponse refused =
       call("POST", "/open311/v2/requests.json",
-           multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
+           testing::multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
            "multipart/form-data; boundary=b0undary");
   expect_error(refused, 400, "attachments");
   // Text-only multipart works without one.
   HttpResponse text_only =
-      call("POST", "/open311/v2/requests.json", multipart(fields, {}, "b0undary"),
+      call("POST", "/open311/v2/requests.json", testing::multipart(fields, {}, "b0undary"),
            "multipart/form-data; boundary=b0undary");
   EXPECT_EQ(text_only.status, 201) << text_only.body;
 
   make_desk(false, nullptr, &media_);
-  HttpResponse ok = call("POST", "/open311/v2/requests.json",
-                         multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
-                         "multipart/form-data; boundary=b0undary");
+  HttpResponse ok =
+      call("POST", "/open311/v2/requests.json",
+           testing::multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
+           "multipart/form-data; boundary=b0undary");
   ASSERT_EQ(ok.status, 201) << ok.body;
   const std::int64_t id = body(ok).at(0).at("service_request_id").as_int64();
   const Feedback f = desk_->get(handler_, id)->feedback;
@@ -688,15 +647,17 @@ TEST_F(Open311Test, MultipartCarriesFieldsAndMedia) {
   EXPECT_EQ(media_.size(), 1u);
   // Over the per-file limit.
   deps_->max_attachment_bytes = 32;
-  expect_error(call("POST", "/open311/v2/requests.xml",
-                    multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
-                    "multipart/form-data; boundary=b0undary"),
-               413, "ghi-am.ogg");
+  expect_error(
+      call("POST", "/open311/v2/requests.xml",
+           testing::multipart(fields, {{"media", "ghi-am.ogg", "audio/ogg", ogg}}, "b0undary"),
+           "multipart/form-data; boundary=b0undary"),
+      413, "ghi-am.ogg");
   deps_->max_attachment_bytes = 5 << 20;
   // A file that is neither a photo nor a recording.
   HttpResponse exe =
       call("POST", "/open311/v2/requests.json",
-           multipart(fields, {{"media", "x.exe", "image/jpeg", "MZ\x90\x00 binary"}}, "b0undary"),
+           testing::multipart(fields, {{"media", "x.exe", "image/jpeg", "MZ\x90\x00 binary"}},
+                              "b0undary"),
            "multipart/form-data; boundary=b0undary");
   expect_error(exe, 400);
 }

@@ -17,6 +17,7 @@
 #include "core/units.h"
 #include "core/workdays/work_calendar.h"
 #include "tests/support/fakes.h"
+#include "tests/support/form_bodies.h"
 
 namespace nguon::app {
 namespace {
@@ -79,55 +80,15 @@ std::string small_png() {
          chunk("IDAT", "\x78\x9C\x63\x60\x00\x00\x00\x04\x00\x01"s) + chunk("IEND", "");
 }
 
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-using Form = std::vector<std::pair<std::string, std::string>>;
-
-std::string urlencoded(const Form& form) {
-  std::string out;
-  for (const auto& [k, v] : form) {
-    if (!out.empty()) out += '&';
-    out += url_encode(k) + "=" + url_encode(v);
-  }
-  return out;
-}
-
-struct FilePart {
-  std::string name;
-  std::string filename;
-  std::string type;
-  std::string data;
-};
+using Form = testing::FormFields;
+using testing::FilePart;
+using testing::url_encode;
+using testing::urlencoded;
 
 constexpr std::string_view kBoundary = "----nguonportal7MA4YWxkTrZu0gW";
 
 std::string multipart(const Form& form, const std::vector<FilePart>& files) {
-  std::string out;
-  for (const auto& [k, v] : form) {
-    out += "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"" + k +
-           "\"\r\n\r\n" + v + "\r\n";
-  }
-  for (const FilePart& f : files) {
-    out += "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"" + f.name +
-           "\"; filename=\"" + f.filename + "\"\r\nContent-Type: " + f.type + "\r\n\r\n" + f.data +
-           "\r\n";
-  }
-  out += "--" + std::string(kBoundary) + "--\r\n";
-  return out;
+  return testing::multipart(form, files, kBoundary);
 }
 
 bool has(const std::string& hay, std::string_view needle) {

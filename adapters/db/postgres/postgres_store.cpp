@@ -704,40 +704,8 @@ Result<std::vector<T>> all_rows_checked(const Rows& r, F read) {
 
 // ---- Two-way capability (schema v4) ----
 
-// The stored names of the feedback enums: this backend's one mapping (migration 4's CHECK
-// constraints list the same names).
-constexpr std::array<std::pair<FeedbackStatus, std::string_view>, 7> kFeedbackStatusNames = {{
-    {FeedbackStatus::kModeration, "moderation"},
-    {FeedbackStatus::kReceived, "received"},
-    {FeedbackStatus::kAssigned, "assigned"},
-    {FeedbackStatus::kAnswered, "answered"},
-    {FeedbackStatus::kClosed, "closed"},
-    {FeedbackStatus::kRejected, "rejected"},
-    {FeedbackStatus::kMerged, "merged"},
-}};
-constexpr std::array<std::pair<AnswerStatus, std::string_view>, 4> kAnswerStatusNames = {{
-    {AnswerStatus::kNone, "none"},
-    {AnswerStatus::kDraft, "draft"},
-    {AnswerStatus::kSubmitted, "submitted"},
-    {AnswerStatus::kPublished, "published"},
-}};
-
-template <typename E, size_t N>
-std::string_view enum_name(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
-  for (const auto& [v, name] : names) {
-    if (v == value) return name;
-  }
-  return names[0].second;
-}
-
-// Unknown names (impossible under the CHECK constraints) read as the first value.
-template <typename E, size_t N>
-E enum_value(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view name) {
-  for (const auto& [v, n] : names) {
-    if (n == name) return v;
-  }
-  return names[0].first;
-}
+// Feedback enums are stored by their names in core/feedback_model.h (migration 4's CHECK
+// constraints list the same names); an unknown name (impossible under them) reads as the first.
 
 // The search key of a feedback's text: title and description folded (text::fold) on two lines,
 // so a search never matches across them (a folded query holds no newline).
@@ -817,7 +785,7 @@ Params& add_feedback_content(Params& p, const Feedback& f) {
       .text(f.title)
       .text(f.description)
       .text(f.attributes_json)
-      .text(enum_name(kFeedbackStatusNames, f.status))
+      .text(feedback::status_name(f.status))
       .text(f.channel)
       .text(f.client)
       .text(f.commune_code)
@@ -841,7 +809,7 @@ Params& add_feedback_content(Params& p, const Feedback& f) {
       .integer(f.answer_due)
       .integer(f.reminded_at)
       .integer(f.escalation)
-      .text(enum_name(kAnswerStatusNames, f.answer_status))
+      .text(feedback::answer_status_name(f.answer_status))
       .text(f.answer_text)
       .text(f.answer_public)
       .integer(f.answer_author)
@@ -868,7 +836,7 @@ Feedback read_feedback(const Rows& r, int i) {
   f.title = r.text(i, 4);
   f.description = r.text(i, 5);
   f.attributes_json = r.text(i, 6);
-  f.status = enum_value(kFeedbackStatusNames, r.text(i, 7));
+  f.status = feedback::parse_status(r.text(i, 7)).value_or(FeedbackStatus::kModeration);
   f.channel = r.text(i, 8);
   f.client = r.text(i, 9);
   f.commune_code = r.text(i, 10);
@@ -892,7 +860,7 @@ Feedback read_feedback(const Rows& r, int i) {
   f.answer_due = r.integer(i, 28);
   f.reminded_at = r.integer(i, 29);
   f.escalation = static_cast<int>(r.integer(i, 30));
-  f.answer_status = enum_value(kAnswerStatusNames, r.text(i, 31));
+  f.answer_status = feedback::parse_answer_status(r.text(i, 31)).value_or(AnswerStatus::kNone);
   f.answer_text = r.text(i, 32);
   f.answer_public = r.text(i, 33);
   f.answer_author = r.integer(i, 34);
@@ -2031,7 +1999,7 @@ class PgTx final : public Tx {
     }
     if (!q.statuses.empty()) {
       where += " AND status IN (" + placeholders(n, q.statuses.size()) + ")";
-      for (FeedbackStatus st : q.statuses) params.text(enum_name(kFeedbackStatusNames, st));
+      for (FeedbackStatus st : q.statuses) params.text(feedback::status_name(st));
     }
     auto r = exec(c_,
                   sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback", where,

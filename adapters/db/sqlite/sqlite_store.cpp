@@ -505,40 +505,8 @@ PlayLog read_play_log(const Stmt& s) {
 
 // ---- Two-way capability (schema v4) ----
 
-// The stored names of the feedback enums: this backend's one mapping (migration 4's CHECK
-// constraints list the same names).
-constexpr std::array<std::pair<FeedbackStatus, std::string_view>, 7> kFeedbackStatusNames = {{
-    {FeedbackStatus::kModeration, "moderation"},
-    {FeedbackStatus::kReceived, "received"},
-    {FeedbackStatus::kAssigned, "assigned"},
-    {FeedbackStatus::kAnswered, "answered"},
-    {FeedbackStatus::kClosed, "closed"},
-    {FeedbackStatus::kRejected, "rejected"},
-    {FeedbackStatus::kMerged, "merged"},
-}};
-constexpr std::array<std::pair<AnswerStatus, std::string_view>, 4> kAnswerStatusNames = {{
-    {AnswerStatus::kNone, "none"},
-    {AnswerStatus::kDraft, "draft"},
-    {AnswerStatus::kSubmitted, "submitted"},
-    {AnswerStatus::kPublished, "published"},
-}};
-
-template <typename E, size_t N>
-std::string_view enum_name(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
-  for (const auto& [v, name] : names) {
-    if (v == value) return name;
-  }
-  return names[0].second;
-}
-
-// Unknown names (impossible under the CHECK constraints) read as the first value.
-template <typename E, size_t N>
-E enum_value(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view name) {
-  for (const auto& [v, n] : names) {
-    if (n == name) return v;
-  }
-  return names[0].first;
-}
+// Feedback enums are stored by their names in core/feedback_model.h (migration 4's CHECK
+// constraints list the same names); an unknown name (impossible under them) reads as the first.
 
 // The search key of a feedback's text: title and description folded (text::fold) on two lines,
 // so a search never matches across them (a folded query holds no newline).
@@ -613,7 +581,7 @@ constexpr int kFeedbackContentCount = 43;
 void bind_feedback_content(Stmt& s, int first, const Feedback& f) {
   const int i = first;
   s.bind(i, f.service_code).bind(i + 1, f.title).bind(i + 2, f.description);
-  s.bind(i + 3, f.attributes_json).bind(i + 4, enum_name(kFeedbackStatusNames, f.status));
+  s.bind(i + 3, f.attributes_json).bind(i + 4, feedback::status_name(f.status));
   s.bind(i + 5, f.channel).bind(i + 6, f.client).bind(i + 7, f.commune_code);
   s.bind(i + 8, f.village_code).bind(i + 9, f.area_path).bind(i + 10, f.address);
   s.bind_optional(i + 11, f.lat).bind_optional(i + 12, f.lon).bind(i + 13, f.location_method);
@@ -622,7 +590,7 @@ void bind_feedback_content(Stmt& s, int first, const Feedback& f) {
   s.bind(i + 20, f.relayed_by).bind(i + 21, f.body_unit).bind(i + 22, f.body_path);
   s.bind(i + 23, f.agency_id).bind(i + 24, f.forward_due).bind(i + 25, f.answer_due);
   s.bind(i + 26, f.reminded_at).bind(i + 27, static_cast<std::int64_t>(f.escalation));
-  s.bind(i + 28, enum_name(kAnswerStatusNames, f.answer_status)).bind(i + 29, f.answer_text);
+  s.bind(i + 28, feedback::answer_status_name(f.answer_status)).bind(i + 29, f.answer_text);
   s.bind(i + 30, f.answer_public).bind(i + 31, f.answer_author).bind(i + 32, f.answer_approver);
   s.bind(i + 33, f.bulletin_id).bind(i + 34, f.reject_reason).bind(i + 35, f.merged_into);
   s.bind(i + 36, static_cast<std::int64_t>(f.rating)).bind(i + 37, f.rating_comment);
@@ -640,7 +608,7 @@ Feedback read_feedback(const Stmt& s) {
   f.title = s.text(4);
   f.description = s.text(5);
   f.attributes_json = s.text(6);
-  f.status = enum_value(kFeedbackStatusNames, s.text(7));
+  f.status = feedback::parse_status(s.text(7)).value_or(FeedbackStatus::kModeration);
   f.channel = s.text(8);
   f.client = s.text(9);
   f.commune_code = s.text(10);
@@ -664,7 +632,7 @@ Feedback read_feedback(const Stmt& s) {
   f.answer_due = s.integer(28);
   f.reminded_at = s.integer(29);
   f.escalation = static_cast<int>(s.integer(30));
-  f.answer_status = enum_value(kAnswerStatusNames, s.text(31));
+  f.answer_status = feedback::parse_answer_status(s.text(31)).value_or(AnswerStatus::kNone);
   f.answer_text = s.text(32);
   f.answer_public = s.text(33);
   f.answer_author = s.integer(34);
@@ -1606,7 +1574,7 @@ class SqliteTx final : public Tx {
     s.bind(7, q.after_id).bind(8, limit_value(q.limit));
     n = 9;
     for (const std::string& p : q.body_paths) s.bind(n++, p);
-    for (FeedbackStatus st : q.statuses) s.bind(n++, enum_name(kFeedbackStatusNames, st));
+    for (FeedbackStatus st : q.statuses) s.bind(n++, feedback::status_name(st));
     auto rows = collect<Feedback>(s, read_feedback);
     if (!rows) return rows.error();
     NGUON_TRY(load_attachments(rows.value()));
