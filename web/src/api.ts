@@ -34,6 +34,7 @@ import type {
   User,
   VoiceSettings,
   Agency,
+  AgencyInput,
   Feedback,
   FeedbackBulletinResult,
   FeedbackDetail,
@@ -41,7 +42,10 @@ import type {
   FeedbackList,
   FeedbackQuery,
   FeedbackService,
+  FeedbackServiceInput,
   FeedbackStats,
+  RoutingRule,
+  RoutingRuleInput,
 } from './types';
 
 const PREFIX = '/api/v1';
@@ -377,4 +381,17 @@ export const feedbackApi = {
   stats: (query: { from?: string; to?: string }) => request<FeedbackStats>('GET', `/feedback-stats${queryString(query)}`),
   services: () => request<{ items: FeedbackService[] }>('GET', '/feedback-services'),
   agencies: () => request<{ items: Agency[] }>('GET', '/agencies'),
+
+  // Configuration (#/feedback/settings): categories, agencies, routing rules.
+  /** Every category, inactive ones included. */
+  allServices: () => request<{ items: FeedbackService[] }>('GET', '/feedback-services?all=1'),
+  /** Creates or replaces the whole category (admin of a province or the nation). */
+  putService: (code: string, body: FeedbackServiceInput) => request<FeedbackService>('PUT', `/feedback-services/${enc(code)}`, body),
+  /** 201 with the agency. */
+  createAgency: (body: AgencyInput) => request<Agency>('POST', '/agencies', body),
+  updateAgency: (id: number, body: AgencyInput) => request<Agency>('PUT', `/agencies/${id}`, body),
+  routingRules: () => request<{ items: RoutingRule[] }>('GET', '/routing-rules'),
+  /** 201 with the rule; 409 rule_exists when the (category, area) pair already has one. */
+  addRoutingRule: (body: RoutingRuleInput) => request<RoutingRule>('POST', '/routing-rules', body),
+  deleteRoutingRule: (id: number) => request<void>('DELETE', `/routing-rules/${id}`),
 };

@@ -4,7 +4,7 @@
 // #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>,
 // #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
 // #/schedule/<programme id>, #/plays, #/plays/<device id>, #/feedback, #/feedback/new,
-// #/feedback/stats, #/feedback/<id>.
+// #/feedback/stats, #/feedback/settings, #/feedback/<id>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -34,6 +34,7 @@ import { canSeeFeedback, resetFeedbackCaches } from './components/feedbackBits';
 import { feedbackView, resetFeedbackListState } from './views/feedback';
 import { feedbackDetailView } from './views/feedbackDetail';
 import { feedbackNewView } from './views/feedbackNew';
+import { feedbackSettingsView } from './views/feedbackSettings';
 import { feedbackStatsView } from './views/feedbackStats';
 
 export interface View {
@@ -292,13 +293,24 @@ function routeDevices(param: string | undefined): void {
   return mountView('device', devicesDetailView, param, 'devices');
 }
 
+/** The inbox, with a link to the settings (#/feedback/settings) in its header for admins. */
+function feedbackInboxView(): View {
+  const view = feedbackView();
+  if (isAdmin(state.user)) {
+    const link = h('a', { class: 'btn', href: '#/feedback/settings', testid: 'fb-settings-link', text: t('fbset.link') });
+    view.el.querySelector('.page-head .actions')?.prepend(link);
+  }
+  return view;
+}
+
 function routeFeedback(param: string | undefined): void {
-  if (!param) return mountView('feedback', feedbackView, undefined);
+  if (!param) return mountView('feedback', feedbackInboxView, undefined);
   if (param === 'new') return mountView('feedback-new', feedbackNewView, undefined, 'feedback');
   if (param === 'stats') return mountView('feedback-stats', feedbackStatsView, undefined, 'feedback');
+  if (param === 'settings') return mountView('feedback-settings', feedbackSettingsView, undefined, 'feedback');
   if (!/^\d+$/.test(param)) {
     history.replaceState(null, '', '#/feedback');
-    return mountView('feedback', feedbackView, undefined);
+    return mountView('feedback', feedbackInboxView, undefined);
   }
   return mountView('feedback-detail', feedbackDetailView, param, 'feedback');
 }

@@ -618,6 +618,46 @@ export interface Agency {
   active: boolean;
 }
 
+/** PUT /feedback-services/{code}: the whole category is replaced (absent fields take defaults). */
+export interface FeedbackServiceInput {
+  name_vi: string;
+  name_en?: string;
+  description?: string;
+  group?: string;
+  keywords?: string;
+  attributes?: FeedbackServiceAttribute[];
+  forward_days?: number;
+  answer_days?: number;
+  active?: boolean;
+}
+
+/** POST /agencies, PUT /agencies/{id} (all fields, as on creation). */
+export interface AgencyInput {
+  unit_code: string;
+  name: string;
+  email?: string;
+  /** 0: escalations go to the unit above. */
+  supervisor_agency?: number;
+  active?: boolean;
+}
+
+/** Where feedback of a category ("*" = every category) in an area goes. */
+export interface RoutingRule {
+  id: number;
+  service_code: string;
+  area_code: string;
+  body_unit: string;
+  /** 0: the People's Committee of body_unit. */
+  agency_id: number;
+}
+
+export interface RoutingRuleInput {
+  service_code?: string;
+  area_code: string;
+  body_unit: string;
+  agency_id?: number;
+}
+
 export interface FeedbackCounts {
   received: number;
   answered: number;
