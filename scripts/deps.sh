@@ -12,7 +12,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data libsndfile1-dev libmpg123-dev libebur128-dev libopusenc-dev
   libopusfile-dev
   mosquitto mosquitto-clients libmosquitto-dev libical-dev libasound2-dev libcurl4-openssl-dev
-  libqrencode-dev
+  libqrencode-dev libxml2-dev
   espeak-ng opus-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
