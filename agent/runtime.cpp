@@ -102,7 +102,7 @@ void Runtime::load_state() {
       continue;
     }
     if (auto* s = std::get_if<protocol::Settings>(&m->data)) {
-      relay_.set(s->power);
+      relay_.set(s->power && !relay_silenced_);
       player_.set_settings(*s, now);
     } else if (auto* manifest = std::get_if<protocol::Manifest>(&m->data)) {
       player_.set_manifest(*manifest, now);
@@ -165,7 +165,9 @@ void Runtime::on_message(std::string_view topic, std::string_view payload) {
     case MessageHandler::Outcome::kApplied: {
       const protocol::Message& m = *handled.message;
       persist_accepted(m);
-      if (auto* s = std::get_if<protocol::Settings>(&m.data)) relay_.set(s->power);
+      if (auto* s = std::get_if<protocol::Settings>(&m.data)) {
+        relay_.set(s->power && !relay_silenced_);
+      }
       if (auto* order = std::get_if<protocol::PlayOrder>(&m.data)) {
         for (const auto& item : order->items) {
           order_media_[item.sha256] = {item, now + kOrderMediaWindow};
@@ -192,9 +194,19 @@ void Runtime::tick() {
   UnixTime now = clock_.now();
   handle_downloads();
   player_.tick(now);
+  silence_failed_relay();
   persist_finished_slots();
   if (now - last_prefetch_at_ >= kPrefetchEvery || now < last_prefetch_at_) prefetch(now);
   maybe_publish_state();
+}
+
+// A relay whose source failed is silent: the amplifier is switched off until it recovers or
+// ends (only while the settings want power; they switch it themselves otherwise).
+void Runtime::silence_failed_relay() {
+  bool silent = player_.stream_silent();
+  if (silent == relay_silenced_) return;
+  relay_silenced_ = silent;
+  if (player_.power()) relay_.set(!silent);
 }
 
 // ---- reports -------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ class Runtime final : private EventSink, private MediaLookup {
   std::optional<std::string> path_of(const protocol::PlayItem& item) override;
   bool fetching(const protocol::PlayItem& item) override { return cache_.fetching(item); }
   void count(const protocol::Event& e);
+  void silence_failed_relay();
   void publish_report(const QueuedReport& r);
   void flush_reports();
   void publish_state();
@@ -173,6 +174,7 @@ class Runtime final : private EventSink, private MediaLookup {
   std::set<std::string> persisted_finished_;
   std::map<std::string, std::pair<protocol::PlayItem, UnixTime>> order_media_;  // until when
   std::optional<int> exit_code_;
+  bool relay_silenced_ = false;  // the amplifier is off for a failed relay (stream item)
   RuntimeCounters counters_;
 
   // Download results from the media cache's worker threads, handled by tick().

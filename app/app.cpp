@@ -51,7 +51,10 @@ Result<std::unique_ptr<Store>> open_store(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(
       std::filesystem::path(config.storage.sqlite_path).parent_path(), ec);
-  return sqlite::open_store({config.storage.sqlite_path});
+  sqlite::SqliteOptions options;
+  options.path = config.storage.sqlite_path;
+  options.synchronous_full = config.storage.sqlite_synchronous == "full";
+  return sqlite::open_store(options);
 }
 
 int server_main(int argc, char** argv) {

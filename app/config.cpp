@@ -123,6 +123,13 @@ std::vector<Key> schema(const std::string& dir) {
          c.storage.sqlite_path = path_in(std::move(v));
          return {};
        })},
+      {"storage.sqlite_synchronous", Type::kString, str([](Config& c, std::string v) -> Status {
+         if (v != "full" && v != "normal") {
+           return bad("storage.sqlite_synchronous", "must be \"full\" or \"normal\"");
+         }
+         c.storage.sqlite_synchronous = std::move(v);
+         return {};
+       })},
       {"storage.postgres_url", Type::kString, str([](Config& c, std::string v) -> Status {
          c.storage.postgres_url = std::move(v);
          return {};

@@ -30,6 +30,9 @@ struct Config {
     Backend backend = Backend::kSqlite;
     std::string data_dir = "var";
     std::string sqlite_path;  // default: <data_dir>/nguon.sqlite
+    // "full": every commit is fsynced (durable across a power cut); "normal": faster, an
+    // acknowledged write can be lost if the machine (not just the process) goes down.
+    std::string sqlite_synchronous = "full";
     std::string postgres_url;
   } storage;
   struct Deployment {

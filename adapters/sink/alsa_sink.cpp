@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <vector>
+
+#include "adapters/sink/relay_decoder.h"
 
 namespace nguon::sink {
 
@@ -41,7 +44,7 @@ Result<snd_pcm_t*> open_pcm(const std::string& device) {
 }
 
 // Perceptual volume: 0..100 mapped to a squared gain.
-void apply_volume(std::vector<opus_int16>& samples, size_t count, int volume) {
+void apply_volume(opus_int16* samples, size_t count, int volume) {
   if (volume >= 100) return;
   float gain = static_cast<float>(std::clamp(volume, 0, 100)) / 100.0f;
   gain *= gain;
@@ -50,9 +53,30 @@ void apply_volume(std::vector<opus_int16>& samples, size_t count, int volume) {
   }
 }
 
+// Writes interleaved stereo frames, recovering from underruns; false when the device failed.
+bool write_frames(snd_pcm_t* handle, const opus_int16* data, snd_pcm_uframes_t frames,
+                  const std::atomic<bool>& stop) {
+  while (frames > 0 && !stop) {
+    snd_pcm_sframes_t written = snd_pcm_writei(handle, data, frames);
+    if (written < 0) {
+      if (snd_pcm_recover(handle, static_cast<int>(written), 1) < 0) return false;
+      continue;
+    }
+    frames -= static_cast<snd_pcm_uframes_t>(written);
+    data += written * kChannels;
+  }
+  return true;
+}
+
 }  // namespace
 
-AlsaSink::AlsaSink(std::string device) : device_(std::move(device)) {}
+struct AlsaSink::Relay {
+  RelayDecoder decoder;
+  std::unique_ptr<HttpStream> stream;  // after the decoder: stopped before it goes
+};
+
+AlsaSink::AlsaSink(std::string device, StreamOptions stream_options)
+    : device_(std::move(device)), stream_options_(stream_options) {}
 
 AlsaSink::~AlsaSink() { stop(); }
 
@@ -65,9 +89,7 @@ Status AlsaSink::probe(const std::string& device) {
 
 Status AlsaSink::start(const protocol::PlayItem& item, const std::string& path, int volume) {
   stop();
-  if (item.kind == protocol::ItemKind::kStream) {
-    return sink_error("stream relay is not implemented yet");
-  }
+  if (item.kind == protocol::ItemKind::kStream) return start_stream(item, volume);
   int err = 0;
   OggOpusFile* file = op_open_file(path.c_str(), &err);
   if (!file)
@@ -86,7 +108,7 @@ Status AlsaSink::start(const protocol::PlayItem& item, const std::string& path, 
       int frames = op_read_stereo(file, buffer.data(), static_cast<int>(buffer.size()));
       if (frames == OP_HOLE) continue;
       if (frames <= 0) break;  // end of stream or decode error
-      apply_volume(buffer, static_cast<size_t>(frames) * kChannels, volume_);
+      apply_volume(buffer.data(), static_cast<size_t>(frames) * kChannels, volume_);
       const opus_int16* data = buffer.data();
       snd_pcm_uframes_t left = static_cast<snd_pcm_uframes_t>(frames);
       while (left > 0 && !stop_requested_) {
@@ -113,9 +135,48 @@ Status AlsaSink::start(const protocol::PlayItem& item, const std::string& path, 
   return {};
 }
 
+Status AlsaSink::start_stream(const protocol::PlayItem& item, int volume) {
+  auto pcm = open_pcm(device_);
+  if (!pcm) return pcm.error();
+  volume_ = volume;
+  stop_requested_ = false;
+  finished_ = false;
+  relay_ends_ = std::chrono::steady_clock::now() + std::chrono::seconds(item.duration_s);
+  relay_ = std::make_unique<Relay>();
+  relay_->stream = std::make_unique<HttpStream>(item.url, stream_options_, relay_->decoder);
+  thread_ = std::thread([this, relay = relay_.get(), handle = *pcm] {
+    relay->decoder.run([&](std::int16_t* samples, size_t frames) {
+      apply_volume(samples, frames * kChannels, volume_);
+      return write_frames(handle, samples, frames, stop_requested_);
+    });
+    snd_pcm_drop(handle);
+    snd_pcm_close(handle);
+    finished_ = true;
+  });
+  return {};
+}
+
+bool AlsaSink::finished() {
+  if (!relay_) return finished_;
+  // A relay ends with its duration; a dead device ends it early.
+  return finished_ || std::chrono::steady_clock::now() >= relay_ends_;
+}
+
+std::optional<agent::StreamProgress> AlsaSink::stream_progress() {
+  if (!relay_) return agent::StreamProgress{};
+  std::string error = relay_->decoder.error();
+  if (error.empty()) error = relay_->stream->error();
+  return agent::StreamProgress{relay_->decoder.frames(), error};
+}
+
 void AlsaSink::stop() {
   stop_requested_ = true;
+  if (relay_) {
+    relay_->decoder.close();  // wakes both threads
+    relay_->stream->stop();
+  }
   join();
+  relay_.reset();
 }
 
 void AlsaSink::join() {

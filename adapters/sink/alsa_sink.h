@@ -1,21 +1,28 @@
 // The real audio output of a device: decodes Ogg Opus with libopusfile (always 48 kHz stereo)
 // and writes it to an ALSA PCM device on a playback thread, with software volume.
 //
-// Stream items (relay URLs) are not played yet — relaying is a later issue — so start() refuses
-// them and the Player reports `failed` / `stream_failed`.
+// Stream items (relays): an HttpStream fetches the URL into a RelayDecoder (bounded buffer),
+// and the playback thread decodes each connection's bytes — Ogg Opus with libopusfile's
+// callback API, MP3 with libmpg123 (converted to 48 kHz stereo) — and plays them. A dropped
+// connection ends its decoder; the next connection starts a new one. Ogg Vorbis is refused as
+// `stream_format`. The relay lasts `duration_s` of wall
+// time (steady clock); silence meanwhile is the Player's business (stream_progress()).
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "adapters/sink/http_stream.h"
 #include "core/agent/ports.h"
 
 namespace nguon::sink {
 
 class AlsaSink final : public agent::AudioSink {
  public:
-  explicit AlsaSink(std::string device = "default");
+  explicit AlsaSink(std::string device = "default", StreamOptions stream_options = {});
   ~AlsaSink() override;
   AlsaSink(const AlsaSink&) = delete;
   AlsaSink& operator=(const AlsaSink&) = delete;
@@ -26,13 +33,20 @@ class AlsaSink final : public agent::AudioSink {
 
   Status start(const protocol::PlayItem& item, const std::string& path, int volume) override;
   void stop() override;
-  bool finished() override { return finished_; }
+  bool finished() override;
   void set_volume(int volume) override { volume_ = volume; }
+  std::optional<agent::StreamProgress> stream_progress() override;
 
  private:
+  struct Relay;
   void join();
+  Status start_stream(const protocol::PlayItem& item, int volume);
 
   std::string device_;
+  StreamOptions stream_options_;
+  std::unique_ptr<Relay> relay_;
+  std::chrono::steady_clock::time_point relay_ends_{};
+
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finished_{true};

@@ -13,6 +13,7 @@ UnixTime seconds_of(const protocol::PlayItem& item) {
 
 Status TimedSink::start(const protocol::PlayItem& item, const std::string& path, int volume) {
   playing_ = false;
+  release();
   NGUON_TRY(record(item, path));
   volume_ = volume;
   ends_at_ = clock_.now() + seconds_of(item);

@@ -20,7 +20,10 @@ class TimedSink : public agent::AudioSink {
   explicit TimedSink(const Clock& clock) : clock_(clock) {}
 
   Status start(const protocol::PlayItem& item, const std::string& path, int volume) override;
-  void stop() override { playing_ = false; }
+  void stop() override {
+    playing_ = false;
+    release();
+  }
   bool finished() override;
   void set_volume(int volume) override { volume_ = volume; }
 
@@ -31,6 +34,8 @@ class TimedSink : public agent::AudioSink {
  protected:
   // What a concrete sink does with an item when it starts (write it down, nothing, …).
   virtual Status record(const protocol::PlayItem& item, const std::string& path) = 0;
+  // Ends what record() started that outlives it (a relay); called by stop() and start().
+  virtual void release() {}
 
  private:
   const Clock& clock_;

@@ -108,7 +108,11 @@ void Player::check_current(UnixTime now) {
     }
     if (now >= slot->end) {
       std::string id = current_->id;
-      stop_current(EventType::kInterrupted, "slot_end", now);
+      if (current_->item.kind == protocol::ItemKind::kStream) {
+        end_stream(now);  // a relay is bounded by its slot: it played
+      } else {
+        stop_current(EventType::kInterrupted, "slot_end", now);
+      }
       finished_slots_.insert(id);
       return;
     }
@@ -118,6 +122,11 @@ void Player::check_current(UnixTime now) {
     }
   } else if (!find_order(current_->id)) {
     stop_current(EventType::kInterrupted, "stopped", now);
+    return;
+  }
+  if (current_->item.kind == protocol::ItemKind::kStream) {
+    check_stream(now);
+    if (sink_.finished()) end_stream(now);
     return;
   }
   if (!sink_.finished()) return;
@@ -214,6 +223,7 @@ bool Player::start_next(const Candidate& c, UnixTime now) {
     return false;
   }
   current_ = Current{c.source, c.id, c.priority, item, now};
+  current_->last_audio = now;
   protocol::Event e = event_for(EventType::kPlaying, c.source, c.id, item, now);
   e.started = now;
   events_.emit(std::move(e));
@@ -231,6 +241,70 @@ void Player::stop_current(EventType type, const std::string& reason, UnixTime no
   e.reason = reason;
   events_.emit(std::move(e));
   finish_program_if_done(stopped.source, stopped.id);
+}
+
+// Follows the relay playing: silence for stream_silence_ is a failure, audio again a recovery.
+void Player::check_stream(UnixTime now) {
+  auto progress = sink_.stream_progress();
+  if (!progress) return;  // a sink that does not fetch: live by definition
+  Current& c = *current_;
+  if (progress->audio > c.stream_audio) {
+    if (now - c.last_audio >= kStreamGap) c.silent_s += now - c.last_audio;
+    c.stream_audio = progress->audio;
+    c.last_audio = now;
+    if (c.stream_failed) {
+      c.stream_failed = false;
+      protocol::Event e = event_for(EventType::kPlaying, c.source, c.id, c.item, now);
+      e.started = c.started;
+      e.reason = "stream_resumed";
+      events_.emit(std::move(e));
+    }
+    return;
+  }
+  if (c.stream_failed || now - c.last_audio < stream_silence_) return;
+  c.stream_failed = true;
+  c.stream_reported = true;
+  protocol::Event e = event_for(EventType::kFailed, c.source, c.id, c.item, now);
+  e.started = c.started;
+  if (!progress->error.empty()) {
+    e.reason = progress->error;
+  } else {
+    e.reason = c.stream_audio > 0 ? "stream_stalled" : "stream_unreachable";
+  }
+  events_.emit(std::move(e));
+}
+
+// The relay reached its duration or its slot's end: `played` with the seconds relayed, unless
+// no audio ever came (then it is `failed`, once).
+void Player::end_stream(UnixTime now) {
+  auto progress = sink_.stream_progress();  // read before stop() releases the fetch
+  sink_.stop();
+  Current done = std::move(*current_);
+  current_.reset();
+  if (progress && progress->audio > done.stream_audio) {
+    if (now - done.last_audio >= kStreamGap) done.silent_s += now - done.last_audio;
+    done.stream_audio = progress->audio;
+    done.last_audio = now;
+  }
+  if (progress && done.stream_audio == 0) {
+    if (!done.stream_reported) {
+      protocol::Event e = event_for(EventType::kFailed, done.source, done.id, done.item, now);
+      e.started = done.started;
+      e.reason = progress->error.empty() ? "stream_unreachable" : progress->error;
+      events_.emit(std::move(e));
+    }
+    finish_program_if_done(done.source, done.id);
+    return;
+  }
+  UnixTime silent = done.silent_s;
+  if (progress && now - done.last_audio >= kStreamGap) silent += now - done.last_audio;
+  UnixTime relayed = std::max<UnixTime>(0, now - done.started - silent);
+  protocol::Event e = event_for(EventType::kPlayed, done.source, done.id, done.item, now);
+  e.started = done.started;
+  e.ended = now;
+  e.reason = "relayed_s:" + std::to_string(relayed);
+  events_.emit(std::move(e));
+  finish_program_if_done(done.source, done.id);
 }
 
 // Retires a playlist whose items have all been started and none is playing any more.

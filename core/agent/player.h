@@ -14,6 +14,15 @@
 // - A clock jump (time going backwards, or forwards by more than kMaxTickGap between ticks) is
 //   reported as a `fault` / `clock_jump`, and the decision is recomputed from the new time. A
 //   slot played to its end is remembered by id and never played twice.
+// - A stream item (a relay) plays for its `duration_s` or until its slot ends, and then is
+//   reported `played` with reason "relayed_s:<seconds of audio relayed>". While it plays, the
+//   sink's stream_progress() is read on every tick: when no audio arrived for the silence
+//   window (set_stream_silence, kStreamSilence by default) it is reported `failed` with the
+//   source's reason (`stream_unreachable`, `stream_stalled`, `stream_http_<code>`,
+//   `stream_format`) and the relay is silent (stream_silent(): the runtime switches the
+//   amplifier relay off) while the sink keeps reconnecting; audio coming back before the end is
+//   reported `playing` again (reason `stream_resumed`). A relay that never brought audio ends
+//   with its `failed` report only. Preemption and stops treat a relay like any item.
 // - Power off (settings) stops playback (`interrupted`, `power_off`); nothing plays until power
 //   returns. Orders wait meanwhile.
 #pragma once
@@ -36,6 +45,10 @@ inline constexpr UnixTime kMaxTickGap = 120;
 // How long an order waits for media still downloading (MediaLookup::fetching) before its item
 // is reported `media_missing`. A slot waits at most until its end.
 inline constexpr UnixTime kMaxMediaWait = 120;
+// A relay without audio for this long is reported `failed` and falls silent.
+inline constexpr UnixTime kStreamSilence = 10;
+// Gaps in a relay's audio shorter than this (tick jitter) still count as relayed time.
+inline constexpr UnixTime kStreamGap = 2;
 
 class Player {
  public:
@@ -54,6 +67,9 @@ class Player {
   int volume() const;
   bool power() const { return !settings_ || settings_->power; }
   size_t pending_orders() const { return orders_.size(); }
+  // True while the relay playing has been reported `failed` and has not recovered.
+  bool stream_silent() const { return current_ && current_->stream_failed; }
+  void set_stream_silence(UnixTime seconds) { stream_silence_ = seconds; }
 
   // Slots played to their end (or skipped as unplayable). The runtime persists these so a
   // restart does not replay a slot; restore before the first tick.
@@ -82,6 +98,12 @@ class Player {
     Priority priority = Priority::kNormal;
     protocol::PlayItem item;
     UnixTime started = 0;
+    // Relays only.
+    std::int64_t stream_audio = 0;  // StreamProgress::audio at the last tick
+    UnixTime last_audio = 0;        // when it last grew (the start at first)
+    UnixTime silent_s = 0;          // gaps of kStreamGap or more, closed so far
+    bool stream_failed = false;
+    bool stream_reported = false;  // a `failed` was reported for this relay
   };
 
   void decide(UnixTime now);
@@ -91,6 +113,8 @@ class Player {
   bool waiting_for_media(const Candidate& c, UnixTime now);
   bool start_next(const Candidate& c, UnixTime now);
   void stop_current(protocol::EventType type, const std::string& reason, UnixTime now);
+  void check_stream(UnixTime now);
+  void end_stream(UnixTime now);
   void finish_program_if_done(Source source, const std::string& id);
 
   const protocol::Slot* find_slot(const std::string& id) const;
@@ -115,6 +139,7 @@ class Player {
   // The playlist that played last: among equals it continues first.
   std::optional<std::pair<Source, std::string>> last_program_;
   std::optional<UnixTime> last_tick_;
+  UnixTime stream_silence_ = kStreamSilence;
 };
 
 }  // namespace nguon::agent

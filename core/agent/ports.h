@@ -2,6 +2,7 @@
 // place to send events. Implementations: adapters/sink/ (audio), agent/ (cache, report queue).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -9,6 +10,16 @@
 #include "core/result.h"
 
 namespace nguon::agent {
+
+// How a relay (stream item) is doing, as its sink sees it (docs/protocol.md, "Relays").
+struct StreamProgress {
+  // Grows while audio arrives (bytes received, or frames decoded): the Player compares it
+  // between ticks to tell a live relay from a silent one.
+  std::int64_t audio = 0;
+  // Why the source failed last: "stream_unreachable", "stream_stalled", "stream_http_<code>",
+  // "stream_format"; empty while audio flows or before the first attempt ended.
+  std::string error;
+};
 
 // An audio output. Plays one item at a time; not thread-safe (the runtime serialises calls).
 class AudioSink {
@@ -23,6 +34,9 @@ class AudioSink {
   // start). Polled by the Player on every tick.
   virtual bool finished() = 0;
   virtual void set_volume(int volume) = 0;
+  // Progress of the stream item playing. nullopt: this sink does not fetch streams (null sink,
+  // fakes), and the Player takes the relay as live for its whole duration.
+  virtual std::optional<StreamProgress> stream_progress() { return std::nullopt; }
 };
 
 // The media cache as the Player sees it.

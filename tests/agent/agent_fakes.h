@@ -47,6 +47,7 @@ class FakeSink final : public AudioSink {
   }
   bool finished() override { return done; }
   void set_volume(int v) override { volume = v; }
+  std::optional<StreamProgress> stream_progress() override { return progress; }
   // Makes the current item end at the next tick.
   void finish() { done = true; }
 
@@ -57,6 +58,7 @@ class FakeSink final : public AudioSink {
   bool playing = false;
   bool done = false;
   bool fail_next = false;
+  std::optional<StreamProgress> progress;  // nullopt: relays are not tracked
 };
 
 class FakeMedia final : public MediaLookup {
@@ -95,6 +97,14 @@ inline protocol::PlayItem media(const std::string& sha, std::int64_t duration_ms
   item.sha256 = sha;
   item.bytes = 100;
   item.duration_ms = duration_ms;
+  return item;
+}
+
+inline protocol::PlayItem stream(const std::string& url, std::int64_t duration_s) {
+  protocol::PlayItem item;
+  item.kind = protocol::ItemKind::kStream;
+  item.url = url;
+  item.duration_s = duration_s;
   return item;
 }
 

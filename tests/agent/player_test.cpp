@@ -13,6 +13,7 @@ using testing::EventLog;
 using testing::FakeMedia;
 using testing::FakeSink;
 using testing::media;
+using testing::stream;
 using Strings = std::vector<std::string>;
 
 constexpr UnixTime kT0 = 1'790'000'000;
@@ -310,6 +311,90 @@ TEST_F(PlayerTest, StreamItemsGoToTheSinkWithoutACachedFile) {
   ASSERT_EQ(sink_.started.size(), 1u);
   EXPECT_EQ(sink_.paths[0], "");
   EXPECT_EQ(events_.events[0].url, stream.url);
+}
+
+// ---- relays (stream items) -----------------------------------------------------------------
+
+TEST_F(PlayerTest, RelayPlaysForItsDurationAndReportsTheSecondsRelayed) {
+  sink_.progress = StreamProgress{};
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 100), media("a1")})});
+  ASSERT_EQ(sink_.started.size(), 1u);
+  for (UnixTime t = 1; t <= 99; ++t) {
+    sink_.progress->audio += 1000;
+    at(kT0 + t);
+  }
+  EXPECT_FALSE(player_.stream_silent());
+  sink_.progress->audio += 1000;
+  sink_.finish();
+  at(kT0 + 100);
+  EXPECT_EQ(events_.summary(), Strings({"playing", "played:relayed_s:100", "playing"}));
+  EXPECT_EQ(events_.events[1].url, "http://vov/1.ogg");
+  EXPECT_EQ(events_.events[1].started, kT0);
+  EXPECT_EQ(events_.events[1].ended, kT0 + 100);
+  EXPECT_EQ(started(), Strings({"", "a1"}));
+}
+
+TEST_F(PlayerTest, SilentRelayFailsWithTheSourceReasonAndResumesWhenAudioReturns) {
+  sink_.progress = StreamProgress{};
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 900)})});
+  sink_.progress->audio = 500;
+  at(kT0 + 1);
+  at(kT0 + 10);  // 9 s without audio: not yet
+  EXPECT_FALSE(player_.stream_silent());
+  sink_.progress->error = "stream_http_503";
+  at(kT0 + 11);
+  EXPECT_TRUE(player_.stream_silent());
+  EXPECT_EQ(events_.summary(), Strings({"playing", "failed:stream_http_503"}));
+  at(kT0 + 30);  // reported once
+  EXPECT_EQ(events_.events.size(), 2u);
+  sink_.progress->audio = 900;
+  sink_.progress->error.clear();
+  at(kT0 + 41);
+  EXPECT_FALSE(player_.stream_silent());
+  EXPECT_EQ(events_.summary(),
+            Strings({"playing", "failed:stream_http_503", "playing:stream_resumed"}));
+  // The slot ends before duration_s: the relay played; the 40 s gap is not counted.
+  for (UnixTime t = 42; t < 600; ++t) {
+    sink_.progress->audio += 10;
+    at(kT0 + t);
+  }
+  at(kT0 + 600);
+  EXPECT_EQ(events_.summary().back(), "played:relayed_s:560");
+  EXPECT_TRUE(player_.finished_slots().contains("s@1"));
+  EXPECT_FALSE(sink_.playing);
+}
+
+TEST_F(PlayerTest, RelayThatNeverBringsAudioIsFailedOnlyAndPlaysNothingMore) {
+  sink_.progress = StreamProgress{};
+  manifest({slot("s@1", kT0, kT0 + 60, {stream("http://vov/1.ogg", 900)})});
+  at(kT0 + 5);
+  at(kT0 + 10);
+  EXPECT_EQ(events_.summary(), Strings({"playing", "failed:stream_unreachable"}));
+  at(kT0 + 60);
+  EXPECT_EQ(events_.summary(), Strings({"playing", "failed:stream_unreachable"}));
+  EXPECT_FALSE(player_.now_playing());
+  EXPECT_EQ(sink_.stops, 1);
+}
+
+TEST_F(PlayerTest, EmergencyPreemptsARelayLikeAnyItem) {
+  sink_.progress = StreamProgress{};
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 900), media("a1")})});
+  sink_.progress->audio = 100;
+  at(kT0 + 1);
+  player_.add_order(order("o1", Priority::kEmergency, {media("e1")}), kT0 + 5);
+  EXPECT_EQ(started(), Strings({"", "e1"}));
+  EXPECT_EQ(events_.summary(), Strings({"playing", "interrupted:preempted", "playing"}));
+  sink_.finish();
+  at(kT0 + 20);
+  EXPECT_EQ(started(), Strings({"", "e1", "a1"}));
+}
+
+TEST_F(PlayerTest, UntrackedRelayCountsAsLiveForItsWholeDuration) {
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 30)})});
+  at(kT0 + 20);
+  sink_.finish();
+  at(kT0 + 30);
+  EXPECT_EQ(events_.summary(), Strings({"playing", "played:relayed_s:30"}));
 }
 
 }  // namespace

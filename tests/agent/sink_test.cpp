@@ -1,5 +1,6 @@
-// The file and null sinks: exact bytes appended per play, stream requests logged, playing time
-// simulated on the injected clock. And the exec relay hook.
+// The file and null sinks: exact bytes appended per play, stream requests logged (the relay
+// itself: stream_test.cpp), playing time simulated on the injected clock. And the exec relay
+// hook.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -49,13 +50,12 @@ TEST_F(SinkTest, FileSinkAppendsTheExactBytesOfEachPlay) {
 
 TEST_F(SinkTest, FileSinkLogsStreamRequests) {
   sink::FileSink sink(dir_.string(), clock_);
-  protocol::PlayItem stream;
-  stream.kind = protocol::ItemKind::kStream;
-  stream.url = "http://relay/vov1.ogg";
-  stream.duration_s = 900;
+  protocol::PlayItem stream = testing::stream("http://127.0.0.1:9/vov1.ogg", 900);
   ASSERT_TRUE(sink.start(stream, "", 50));
   EXPECT_EQ(read_file((dir_ / "streams.log").string()),
-            std::to_string(clock_.now()) + " http://relay/vov1.ogg 900\n");
+            std::to_string(clock_.now()) + " http://127.0.0.1:9/vov1.ogg 900\n");
+  EXPECT_EQ(sink::FileSink::stream_file_name(stream.url), "stream-http___127.0.0.1_9_vov1.ogg.bin");
+  ASSERT_TRUE(sink.stream_progress());  // the file sink fetches relays (stream_test.cpp)
   clock_.advance(899);
   EXPECT_FALSE(sink.finished());
   clock_.advance(1);

@@ -608,6 +608,52 @@ TEST_P(StoreContract, WriteRollsBackOnException) {
   EXPECT_EQ(unit_count(), 11);
 }
 
+// Concurrent writers (the SQLite store commits them in groups): every write that succeeds is
+// committed whole, every one that fails or throws leaves nothing, whatever ran beside it, and
+// the audit chain stays linear.
+TEST_P(StoreContract, ConcurrentWritesCommitOrRollBackEachOnItsOwn) {
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 15;
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string code = "16597-" + std::to_string(200 + t * kPerThread + i);
+        const int kind = i % 3;  // 0: commits, 1: returns an error, 2: throws
+        try {
+          Status st = store_->write([&](Tx& tx) -> Status {
+            NGUON_TRY(tx.insert_unit(units::make_unit(code, &tree_.c16597, UnitLevel::kVillage,
+                                                      "thôn", "Thôn " + code)));
+            if (kind == 1) return invalid("custom_code", "undo " + code);
+            if (kind == 2) throw std::runtime_error("boom " + code);
+            auto last = tx.last_audit();
+            if (!last) return last.error();
+            AuditEntry e = make_entry(last.value() ? last.value()->seq + 1 : 1,
+                                      last.value() ? last.value()->hash : "");
+            return tx.append_audit(e);
+          });
+          if (st.ok()) ok_count.fetch_add(1);
+        } catch (const std::runtime_error&) {
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok_count.load(), kThreads * kPerThread / 3);
+  EXPECT_EQ(unit_count(), 8 + kThreads * kPerThread / 3);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string code = "16597-" + std::to_string(200 + t * kPerThread + i);
+      EXPECT_EQ(fetch([&](Tx& tx) { return tx.find_unit(code); }).has_value(), i % 3 == 0) << code;
+    }
+  }
+  auto chain = fetch([](Tx& tx) { return tx.scan_audit(0, 1000); });
+  ASSERT_EQ(chain.size(), static_cast<size_t>(kThreads * kPerThread / 3));
+  for (size_t k = 0; k < chain.size(); ++k)
+    EXPECT_EQ(chain[k].seq, static_cast<std::int64_t>(k + 1));
+}
+
 TEST_P(StoreContract, ReadSeesOneSnapshot) {
   std::int64_t before = -1;
   std::int64_t during = -1;

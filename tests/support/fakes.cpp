@@ -35,7 +35,10 @@ TempStore::TempStore() {
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   db_path_ = dir_ + "/nguon.sqlite";
-  auto store = sqlite::open_store({db_path_});
+  sqlite::SqliteOptions options;
+  options.path = db_path_;
+  options.synchronous_full = false;  // tests need no durability across power cuts
+  auto store = sqlite::open_store(options);
   if (!store) throw std::runtime_error(store.error().message);
   store_ = std::move(store.value());
   auto v = store_->migrate();

@@ -1370,22 +1370,32 @@ class PgTx final : public Tx {
     return all_rows<BulletinRevision>(r.value(), read_revision);
   }
 
+  // On every workflow step's path: one prepared round trip, no savepoint. The EXISTS guards turn
+  // an unknown user or bulletin into "no row" instead of a foreign-key error, so the transaction
+  // stays usable (the contract's invalid_reference).
   Result<std::int64_t> insert_notification(const Notification& n) override {
-    return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
-                    "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, "
-                    "read, feedback_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    Params()
-                        .integer(n.user_id)
-                        .text(n.kind)
-                        .text(n.message)
-                        .id_or_null(n.bulletin_id)
-                        .integer(n.created_at)
-                        .boolean(n.read)
-                        .integer(n.feedback_id));
-      if (!r) return r.error();
-      return r->integer(0, 0);
-    });
+    auto r = exec_prepared(
+        c_, "nguon_insert_notification",
+        "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read,"
+        " feedback_id) SELECT $1::bigint, $2::text, $3::text, $4::bigint, $5::bigint,"
+        " $6::boolean, $7::bigint"
+        " WHERE EXISTS (SELECT 1 FROM users WHERE id = $1::bigint)"
+        " AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM bulletins WHERE id = $4::bigint))"
+        " RETURNING id",
+        Params()
+            .integer(n.user_id)
+            .text(n.kind)
+            .text(n.message)
+            .id_or_null(n.bulletin_id)
+            .integer(n.created_at)
+            .boolean(n.read)
+            .integer(n.feedback_id));
+    if (!r) return r.error();
+    if (r->size() == 0) {
+      return invalid("invalid_reference",
+                     "refers to a record that does not exist (user or bulletin)");
+    }
+    return r->integer(0, 0);
   }
 
   Result<std::vector<Notification>> list_notifications(std::int64_t user_id, bool unread_only,
@@ -1407,12 +1417,14 @@ class PgTx final : public Tx {
 
   Result<std::vector<std::int64_t>> users_with_role_over(const std::string& unit_path,
                                                          Role role) override {
-    auto r = exec(c_,
-                  "SELECT DISTINCT u.id FROM users u JOIN role_grants g ON g.user_id = u.id"
-                  " JOIN units n ON n.code = g.unit_code"
-                  " WHERE g.role = $2 AND NOT u.disabled"
-                  " AND left($1::text, length(n.path)) = n.path ORDER BY u.id",
-                  Params().text(unit_path).text(access::role_name(role)));
+    // Prepared: every feedback intake and action asks it (see exec_prepared).
+    auto r =
+        exec_prepared(c_, "nguon_users_with_role_over",
+                      "SELECT DISTINCT u.id FROM users u JOIN role_grants g ON g.user_id = u.id"
+                      " JOIN units n ON n.code = g.unit_code"
+                      " WHERE g.role = $2 AND NOT u.disabled"
+                      " AND left($1::text, length(n.path)) = n.path ORDER BY u.id",
+                      Params().text(unit_path).text(access::role_name(role)));
     if (!r) return r.error();
     return all_rows<std::int64_t>(r.value(),
                                   [](const Rows& rows, int i) { return rows.integer(i, 0); });
@@ -2013,10 +2025,10 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> count_accepted_by_contact(const std::string& contact_hash) override {
     if (contact_hash.empty()) return std::int64_t{0};
-    auto r = exec(c_,
-                  "SELECT count(*) FROM feedback WHERE contact_hash = $1"
-                  " AND status NOT IN ('moderation', 'rejected')",
-                  Params().text(contact_hash));
+    auto r = exec_prepared(c_, "nguon_count_accepted_by_contact",
+                           "SELECT count(*) FROM feedback WHERE contact_hash = $1"
+                           " AND status NOT IN ('moderation', 'rejected')",
+                           Params().text(contact_hash));
     if (!r) return r.error();
     return r->integer(0, 0);
   }
@@ -2024,9 +2036,10 @@ class PgTx final : public Tx {
   Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
                                                UnixTime since) override {
     if (contact_hash.empty()) return std::int64_t{0};
-    auto r =
-        exec(c_, "SELECT count(*) FROM feedback WHERE contact_hash = $1 AND submitted_at >= $2",
-             Params().text(contact_hash).integer(since));
+    auto r = exec_prepared(
+        c_, "nguon_count_recent_by_contact",
+        "SELECT count(*) FROM feedback WHERE contact_hash = $1 AND submitted_at >= $2",
+        Params().text(contact_hash).integer(since));
     if (!r) return r.error();
     return r->integer(0, 0);
   }
@@ -2056,22 +2069,28 @@ class PgTx final : public Tx {
     });
   }
 
+  // On the intake path: one prepared round trip, no savepoint. The EXISTS guard turns an unknown
+  // feedback into "no row" instead of a foreign-key error, so the transaction stays usable.
   Result<std::int64_t> insert_feedback_event(const FeedbackEvent& e) override {
-    return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
-                    "INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
-                    " status_after) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    Params()
-                        .integer(e.feedback_id)
-                        .integer(e.ts)
-                        .text(e.actor)
-                        .text(e.kind)
-                        .text(e.detail)
-                        .boolean(e.is_public)
-                        .text(e.status_after));
-      if (!r) return r.error();
-      return r->integer(0, 0);
-    });
+    auto r = exec_prepared(
+        c_, "nguon_insert_feedback_event",
+        "INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
+        " status_after) SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text,"
+        " $6::boolean, $7::text"
+        " WHERE EXISTS (SELECT 1 FROM feedback WHERE id = $1) RETURNING id",
+        Params()
+            .integer(e.feedback_id)
+            .integer(e.ts)
+            .text(e.actor)
+            .text(e.kind)
+            .text(e.detail)
+            .boolean(e.is_public)
+            .text(e.status_after));
+    if (!r) return r.error();
+    if (r->size() == 0) {
+      return invalid("invalid_reference", "refers to a record that does not exist (feedback)");
+    }
+    return r->integer(0, 0);
   }
 
   Result<std::vector<FeedbackEvent>> list_feedback_events(std::int64_t feedback_id,

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -2335,9 +2338,11 @@ Result<DbPtr> open_connection(const SqliteOptions& o) {
                     (raw != nullptr ? sqlite3_errmsg(raw) : "out of memory"));
   }
   sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
-  NGUON_TRY(exec(db.get(),
-                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                 " PRAGMA foreign_keys = ON;"));
+  NGUON_TRY(exec(db.get(), o.synchronous_full
+                               ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                 " PRAGMA foreign_keys = ON;"
+                               : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                 " PRAGMA foreign_keys = ON;"));
   return db;
 }
 
@@ -2370,7 +2375,42 @@ class SqliteStore final : public Store {
     return v;
   }
 
-  Status write(const std::function<Status(Tx&)>& fn) override { return run("BEGIN IMMEDIATE", fn); }
+  // Group commit. SQLite admits one writer at a time and, with synchronous = FULL, every COMMIT
+  // costs an fsync. Writes of this process queue here; one of them (the leader) runs a batch of
+  // queued writes in ONE transaction, each inside its own savepoint (a write that fails or
+  // throws is undone alone), commits once, and every caller returns only after that COMMIT: an
+  // acknowledged write is committed, as before, and concurrent writers share the fsync. Writes
+  // in a batch run in queue order and see the earlier ones, exactly as if they had run one after
+  // the other. Other processes (the admin CLI) meet the busy timeout as before. A write started
+  // from inside a write of the same thread is refused (it would wait for itself).
+  Status write(const std::function<Status(Tx&)>& fn) override {
+    if (t_in_write) {
+      return internal("sqlite: a write started inside another write of the same thread");
+    }
+    PendingWrite me{&fn};
+    std::unique_lock lock(batch_mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (leader_active_) {
+        batch_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<PendingWrite*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      run_batch(batch);
+      lock.lock();
+      leader_active_ = false;
+      batch_cv_.notify_all();
+    }
+    lock.unlock();
+    if (me.exception) std::rethrow_exception(me.exception);
+    return me.result;
+  }
   Status read(const std::function<Status(Tx&)>& fn) override { return run("BEGIN", fn); }
 
   Status ping() override {
@@ -2441,6 +2481,59 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  struct PendingWrite {
+    const std::function<Status(Tx&)>* fn;
+    Status result;
+    std::exception_ptr exception;
+    bool done = false;
+  };
+  static constexpr size_t kMaxBatch = 64;
+  static inline thread_local bool t_in_write = false;
+
+  // Runs `batch` in one transaction (see write); marks every entry done.
+  void run_batch(const std::vector<PendingWrite*>& batch) {
+    auto finish = [&](const Status& all) {
+      for (PendingWrite* w : batch) {
+        if (all.ok() || w->exception) {
+          // keep each write's own result
+        } else if (w->result.ok()) {
+          w->result = all;  // its changes were lost with the transaction
+        }
+        w->done = true;
+      }
+    };
+    auto lease = acquire();
+    if (!lease) return finish(lease.error());
+    sqlite3* db = lease->get();
+    if (Status begun = exec_one(db, "BEGIN IMMEDIATE"); !begun) {
+      release(std::move(lease.value()));
+      return finish(begun);
+    }
+    for (PendingWrite* w : batch) run_in_savepoint(db, *w);
+    Status committed = exec_one(db, "COMMIT");
+    if (!committed) (void)exec_one(db, "ROLLBACK");
+    release(std::move(lease.value()));
+    finish(committed);
+  }
+
+  // One write of a batch: its statements are undone alone when it fails or throws.
+  static void run_in_savepoint(sqlite3* db, PendingWrite& w) {
+    if (Status s = exec_one(db, "SAVEPOINT nguon_write"); !s) {
+      w.result = s;
+      return;
+    }
+    t_in_write = true;
+    try {
+      SqliteTx tx(db);
+      w.result = (*w.fn)(tx);
+    } catch (...) {
+      w.exception = std::current_exception();
+    }
+    t_in_write = false;
+    if (!w.result.ok() || w.exception) (void)exec_one(db, "ROLLBACK TO nguon_write");
+    (void)exec_one(db, "RELEASE nguon_write");
+  }
+
   Result<DbPtr> acquire() {
     {
       std::lock_guard lock(mu_);
@@ -2461,6 +2554,11 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::mutex mu_;
+  // Group commit (see write).
+  std::mutex batch_mu_;
+  std::condition_variable batch_cv_;
+  std::deque<PendingWrite*> queue_;
+  bool leader_active_ = false;
   std::vector<DbPtr> idle_;
 };
 

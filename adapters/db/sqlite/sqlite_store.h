@@ -14,6 +14,10 @@ struct SqliteOptions {
   std::string path;  // database file; its directory must exist
   int busy_timeout_ms = 5000;
   size_t max_idle_connections = 8;
+  // true: "PRAGMA synchronous = FULL" (the WAL is fsynced at every commit: an acknowledged
+  // write survives a power cut); false: NORMAL (survives a crash of the process, not of the
+  // machine). Tests that need no durability turn it off for speed.
+  bool synchronous_full = true;
 };
 
 Result<std::unique_ptr<Store>> open_store(const SqliteOptions& options);
