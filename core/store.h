@@ -105,6 +105,12 @@ class Tx {
   // ascending.
   virtual Result<std::vector<std::int64_t>> users_with_role_over(const std::string& unit_path,
                                                                  Role role) = 0;
+  // One statement: a copy of `n` (its user_id ignored) for each user users_with_role_over
+  // (unit_path, role) names, except those who also hold `role` over `except_over_path` (when
+  // not empty). Returns how many were inserted. An unknown bulletin: invalid("invalid_reference").
+  virtual Result<std::int64_t> notify_role_over(const std::string& unit_path, Role role,
+                                                const Notification& n,
+                                                const std::string& except_over_path) = 0;
 
   // Per-unit settings (key/value text), e.g. "four_eyes" = "true"/"false", "intro_media".
   virtual Result<std::optional<std::string>> unit_setting(const std::string& unit_code,

@@ -165,22 +165,17 @@ class FeedbackDeskImpl {
   }
 
   // Notifies the users holding `role` over `unit_path` (or above it), except `skip`.
+  // Notifies the users holding `role` over `unit_path` (or above it), except those who hold it
+  // over `except_over_path` too: one statement however many they are.
   Status notify(Tx& tx, const std::string& unit_path, Role role, const Feedback& f,
                 const std::string& kind, const std::string& message,
-                const std::vector<std::int64_t>& skip = {}) {
-    auto users = tx.users_with_role_over(unit_path, role);
-    if (!users) return users.error();
-    for (std::int64_t uid : users.value()) {
-      if (std::find(skip.begin(), skip.end(), uid) != skip.end()) continue;
-      Notification n;
-      n.user_id = uid;
-      n.kind = kind;
-      n.message = message;
-      n.created_at = clock_.now();
-      n.feedback_id = f.id;
-      auto id = tx.insert_notification(n);
-      if (!id) return id.error();
-    }
+                const std::string& except_over_path = "") {
+    Notification n;
+    n.kind = kind;
+    n.message = message;
+    n.created_at = clock_.now();
+    n.feedback_id = f.id;
+    NGUON_TRY(tx.notify_role_over(unit_path, role, n, except_over_path));
     return {};
   }
 
@@ -1413,12 +1408,10 @@ Result<int> FeedbackDesk::run_deadlines() {
           f.escalation += 1;
           f.reminded_at = now;
           // The supervising level hears "escalated"; the body's own handlers "overdue".
-          NGUON_TRY_ASSIGN(auto supervisors,
-                           tx.users_with_role_over(supervisor_path, Role::kFeedbackHandler));
           NGUON_TRY(m.notify(tx, supervisor_path, Role::kFeedbackHandler, f, "feedback.escalated",
                              "Phản ánh " + m.label(f) + " quá hạn " + stage + " — cần đôn đốc"));
           NGUON_TRY(m.notify(tx, f.body_path, Role::kFeedbackHandler, f, "feedback.overdue",
-                             "Phản ánh " + m.label(f) + " đã quá hạn " + stage, supervisors));
+                             "Phản ánh " + m.label(f) + " đã quá hạn " + stage, supervisor_path));
           NGUON_TRY(tx.update_feedback(f));
           NGUON_TRY(m.append_event(tx, f, "system", "escalated",
                                    detail_json({{"stage", forwarding ? "forward" : "answer"},

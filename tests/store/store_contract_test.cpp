@@ -1969,6 +1969,69 @@ TEST_P(StoreContract, UsersWithRoleOverCountsGrantsOnTheUnitAndItsAncestors) {
   EXPECT_EQ(over("VN/3/", Role::kApprover), V{nation});  // a prefix that is not a path is no unit
 }
 
+TEST_P(StoreContract, NotifyRoleOverWritesOneNotificationPerHolderInOneCall) {
+  const std::int64_t nation = add_user(make_user("a.nation", "VN", {{Role::kApprover, "VN"}}));
+  const std::int64_t province = add_user(make_user("b.province", "38", {{Role::kApprover, "38"}}));
+  const std::int64_t self = add_user(make_user("c.self", "16597", {{Role::kApprover, "16597"}}));
+  add_user(make_user("d.below", "16597-001", {{Role::kApprover, "16597-001"}}));
+  User disabled = make_user("e.disabled", "38", {{Role::kApprover, "38"}});
+  disabled.disabled = true;
+  add_user(disabled);
+  const std::int64_t twice =
+      add_user(make_user("f.twice", "38", {{Role::kApprover, "38"}, {Role::kApprover, "16597"}}));
+  Notification n;
+  n.kind = "feedback.received";
+  n.message = "Phản ánh mới";
+  n.created_at = kT0;
+  n.feedback_id = 77;
+  n.user_id = 999999;  // ignored
+  auto notify = [&](const std::string& path, Role role, const Notification& what,
+                    const std::string& except) {
+    std::int64_t inserted = -1;
+    must_write([&](Tx& tx) -> Status {
+      NGUON_TRY_ASSIGN(inserted, tx.notify_role_over(path, role, what, except));
+      return {};
+    });
+    return inserted;
+  };
+  auto notified = [&](std::int64_t user) {
+    return fetch([&](Tx& tx) { return tx.list_notifications(user, false, 10); });
+  };
+  // nation, province, self, twice (once): the same set as users_with_role_over.
+  auto count = notify(tree_.c16597.path, Role::kApprover, n, "");
+  EXPECT_EQ(count, 4);
+  for (std::int64_t u : {nation, province, self, twice}) {
+    auto got = notified(u);
+    ASSERT_EQ(got.size(), 1U) << u;
+    EXPECT_EQ(got[0].kind, "feedback.received");
+    EXPECT_EQ(got[0].message, "Phản ánh mới");
+    EXPECT_EQ(got[0].feedback_id, 77);
+    EXPECT_EQ(got[0].bulletin_id, 0);
+    EXPECT_FALSE(got[0].read);
+  }
+  // Except those who hold the role over the province: only the commune's own approver.
+  n.kind = "feedback.overdue";
+  count = notify(tree_.c16597.path, Role::kApprover, n, tree_.p38.path);
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(notified(self).front().kind, "feedback.overdue");
+  EXPECT_EQ(notified(province).front().kind, "feedback.received");
+  // Nobody holds the role: nothing, no error; an unknown bulletin: invalid_reference, and the
+  // transaction stays usable.
+  EXPECT_EQ(notify(tree_.c16597.path, Role::kAdmin, n, ""), 0);
+  Status st = store_->write([&](Tx& tx) -> Status {
+    Notification bad = n;
+    bad.bulletin_id = 424242;
+    auto r = tx.notify_role_over(tree_.c16597.path, Role::kApprover, bad, "");
+    EXPECT_FALSE(r.ok());
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, "invalid_reference");
+    }
+    NGUON_TRY(tx.notify_role_over(tree_.c16597.path, Role::kApprover, n, tree_.vn.path));
+    return {};
+  });
+  EXPECT_TRUE(st.ok()) << st.error().message;
+}
+
 TEST_P(StoreContract, UnitSettingsUpsertAndDeleteOnEmpty) {
   auto get = [&](const std::string& unit, const std::string& key) {
     return fetch([&](Tx& tx) { return tx.unit_setting(unit, key); });

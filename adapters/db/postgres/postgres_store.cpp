@@ -1398,6 +1398,46 @@ class PgTx final : public Tx {
     return r->integer(0, 0);
   }
 
+  // One prepared round trip however many handlers there are; the bulletin's EXISTS guard keeps
+  // an unknown bulletin from aborting the transaction.
+  Result<std::int64_t> notify_role_over(const std::string& unit_path, Role role,
+                                        const Notification& n,
+                                        const std::string& except_over_path) override {
+    if (n.bulletin_id != 0) {
+      auto b = exec_prepared(c_, "nguon_bulletin_exists",
+                             "SELECT 1 FROM bulletins WHERE id = $1::bigint",
+                             Params().integer(n.bulletin_id));
+      if (!b) return b.error();
+      if (b->size() == 0) {
+        return invalid("invalid_reference", "refers to a record that does not exist (bulletin)");
+      }
+    }
+    auto r = exec_prepared(
+        c_, "nguon_notify_role_over",
+        "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read,"
+        " feedback_id)"
+        " SELECT DISTINCT u.id, $3::text, $4::text, $5::bigint, $6::bigint, $7::boolean,"
+        " $8::bigint FROM users u"
+        " JOIN role_grants g ON g.user_id = u.id JOIN units n ON n.code = g.unit_code"
+        " WHERE g.role = $2 AND NOT u.disabled AND left($1::text, length(n.path)) = n.path"
+        " AND ($9::text = '' OR NOT EXISTS (SELECT 1 FROM role_grants g2"
+        " JOIN units n2 ON n2.code = g2.unit_code WHERE g2.user_id = u.id AND g2.role = $2"
+        " AND left($9::text, length(n2.path)) = n2.path))"
+        " ORDER BY u.id RETURNING id",
+        Params()
+            .text(unit_path)
+            .text(access::role_name(role))
+            .text(n.kind)
+            .text(n.message)
+            .id_or_null(n.bulletin_id)
+            .integer(n.created_at)
+            .boolean(n.read)
+            .integer(n.feedback_id)
+            .text(except_over_path));
+    if (!r) return r.error();
+    return static_cast<std::int64_t>(r->size());
+  }
+
   Result<std::vector<Notification>> list_notifications(std::int64_t user_id, bool unread_only,
                                                        size_t limit) override {
     auto r = exec(c_,

@@ -1093,6 +1093,26 @@ class SqliteTx final : public Tx {
     return collect<std::int64_t>(s, [](const Stmt& r) { return r.integer(0); });
   }
 
+  Result<std::int64_t> notify_role_over(const std::string& unit_path, Role role,
+                                        const Notification& n,
+                                        const std::string& except_over_path) override {
+    Stmt s(db_,
+           "INSERT INTO notifications (user_id, kind, message, bulletin_id, feedback_id, "
+           "created_at, read)"
+           " SELECT DISTINCT u.id, ?3, ?4, ?5, ?6, ?7, ?8 FROM users u"
+           " JOIN role_grants g ON g.user_id = u.id JOIN units n ON n.code = g.unit_code"
+           " WHERE g.role = ?2 AND u.disabled = 0 AND substr(?1, 1, length(n.path)) = n.path"
+           " AND (?9 = '' OR NOT EXISTS (SELECT 1 FROM role_grants g2"
+           " JOIN units n2 ON n2.code = g2.unit_code WHERE g2.user_id = u.id AND g2.role = ?2"
+           " AND substr(?9, 1, length(n2.path)) = n2.path))"
+           " ORDER BY u.id");
+    s.bind(1, unit_path).bind(2, access::role_name(role)).bind(3, n.kind).bind(4, n.message);
+    s.bind_id_or_null(5, n.bulletin_id).bind(6, n.feedback_id).bind(7, n.created_at);
+    s.bind(8, static_cast<std::int64_t>(n.read)).bind(9, except_over_path);
+    NGUON_TRY(s.run());
+    return static_cast<std::int64_t>(sqlite3_changes(db_));
+  }
+
   Result<std::optional<std::string>> unit_setting(const std::string& unit_code,
                                                   const std::string& key) override {
     Stmt s(db_, "SELECT value FROM unit_settings WHERE unit_code = ?1 AND key = ?2");
