@@ -409,7 +409,7 @@ Status FeedbackDesk::put_service(const access::Principal& p, FeedbackService s,
   if (s.forward_days < 0 || s.forward_days > 60 || s.answer_days < 1 || s.answer_days > 120) {
     return invalid("invalid_field", "forward_days 0–60 and answer_days 1–120 working days");
   }
-  const Status written = impl_->store_.write([&](Tx& tx) -> Status {
+  Status written = impl_->store_.write([&](Tx& tx) -> Status {
     NGUON_TRY(tx.upsert_feedback_service(s));
     return audit::append(tx, impl_->crypto_,
                          {0, impl_->clock_.now(), origin.actor, "feedback.service_put",
@@ -528,7 +528,7 @@ Result<RoutingRule> FeedbackDesk::add_routing_rule(const access::Principal& p, R
 
 Status FeedbackDesk::delete_routing_rule(const access::Principal& p, std::int64_t id,
                                          const RequestOrigin& origin) {
-  const Status written = impl_->store_.write([&](Tx& tx) -> Status {
+  Status written = impl_->store_.write([&](Tx& tx) -> Status {
     NGUON_TRY_ASSIGN(auto rules, tx.list_routing_rules());
     auto it =
         std::find_if(rules.begin(), rules.end(), [&](const RoutingRule& r) { return r.id == id; });
