@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/db/sql_text.h"
 #include "core/access.h"
 #include "core/bulletins.h"
 #include "core/devices/record_json.h"
@@ -246,14 +247,7 @@ std::int64_t limit_value(size_t v) {
 }
 
 // "?first, ?first+1, …" (n numbered parameters) for an IN list.
-std::string placeholders(int first, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ", ";
-    out += "?" + std::to_string(first + static_cast<int>(i));
-  }
-  return out;
-}
+std::string placeholders(int first, size_t n) { return sql_text::placeholders('?', first, n); }
 
 // Selected with the table aliased as b; read_bulletin reads them in this order.
 constexpr const char* kBulletinColumns =
@@ -270,37 +264,10 @@ constexpr const char* kBulletinContentColumns =
     "published_at, audio_sha256, audio_seconds, audio_origin, audio_voice, fold, updated_at";
 constexpr int kBulletinContentCount = 23;
 
-// Calls fn(name) for each name of a ", "-separated column list.
-template <typename F>
-void for_each_column(std::string_view columns, F fn) {
-  size_t start = 0;
-  while (start < columns.size()) {
-    size_t comma = columns.find(", ", start);
-    if (comma == std::string_view::npos) comma = columns.size();
-    fn(columns.substr(start, comma - start));
-    start = comma + 2;
-  }
-}
+using sql_text::excluded_assignments;
 
-// "a = ?first, b = ?first+1, …" for a ", "-separated column list.
 std::string assignments(std::string_view columns, int first) {
-  std::string out;
-  int n = first;
-  for_each_column(columns, [&](std::string_view c) {
-    if (!out.empty()) out += ", ";
-    out.append(c).append(" = ?").append(std::to_string(n++));
-  });
-  return out;
-}
-
-// "a = excluded.a, …": an upsert's update of every column of the list.
-std::string excluded_assignments(std::string_view columns) {
-  std::string out;
-  for_each_column(columns, [&](std::string_view c) {
-    if (!out.empty()) out += ", ";
-    out.append(c).append(" = excluded.").append(c);
-  });
-  return out;
+  return sql_text::assignments('?', columns, first);
 }
 
 // "substr(column, 1, length(?first)) = ?first OR …" (n numbered parameters): the column starts
