@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/alerts_model.h"
 #include "core/bulletins_model.h"
 #include "core/devices_model.h"
 #include "core/feedback_model.h"
@@ -260,6 +261,28 @@ class Tx {
   virtual Status mark_outbox_failed(std::int64_t id, const std::string& error,
                                     UnixTime next_attempt_at) = 0;
   virtual Result<std::vector<OutboxMail>> outbox_for_feedback(std::int64_t feedback_id) = 0;
+
+  // ---- Emergency alerts (schema v5, issue 6) ----
+  // Sources: insert assigns and returns the id; conflict("source_exists") on a duplicate sender.
+  // update rewrites every field but id, sender and created_at.
+  virtual Result<std::int64_t> insert_alert_source(const AlertSource& source) = 0;
+  virtual Status update_alert_source(const AlertSource& source) = 0;
+  virtual Result<std::optional<AlertSource>> find_alert_source(std::int64_t id) = 0;
+  virtual Result<std::optional<AlertSource>> find_alert_source_by_sender(
+      const std::string& sender) = 0;
+  // Ordered by name, then id.
+  virtual Result<std::vector<AlertSource>> list_alert_sources() = 0;
+
+  // Alerts: insert assigns and returns the id; conflict("alert_exists") when the sender already
+  // sent that identifier. update rewrites state, reason, order_id, priority, devices, text,
+  // media_id, decided_by and decided_at (the document and its summary never change).
+  virtual Result<std::int64_t> insert_alert(const AlertRecord& alert) = 0;
+  virtual Status update_alert(const AlertRecord& alert) = 0;
+  virtual Result<std::optional<AlertRecord>> find_alert(std::int64_t id) = 0;
+  virtual Result<std::optional<AlertRecord>> find_alert_by_identifier(
+      const std::string& sender, const std::string& identifier) = 0;
+  // As AlertQuery says; newest (highest id) first.
+  virtual Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& query) = 0;
 };
 
 class Store {

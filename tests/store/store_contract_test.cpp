@@ -142,9 +142,15 @@ AuditEntry make_entry(std::int64_t seq, const std::string& prev_hash) {
 }
 
 // The schema version migrate() ends at.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // SQL that takes a migrated database back to exactly what schema v3 left.
+// SQL that takes a migrated database back to exactly what schema v4 left.
+std::string drop_schema_v5() {
+  return "DROP TABLE alerts; DROP TABLE alert_sources; "
+         "DELETE FROM schema_migrations WHERE version >= 5";
+}
+
 std::string drop_schema_v4() {
   return "DROP TABLE outbox; DROP TABLE feedback_events; DROP TABLE feedback_attachments; "
          "DROP TABLE feedback; DROP TABLE routing_rules; DROP TABLE agencies; "
@@ -1341,6 +1347,7 @@ TEST_P(StoreContract, MigratesAVersionOneDatabaseKeepingItsData) {
   must_write([&](Tx& tx) { return tx.insert_session({"h-lan", lan, "csrf", kT0, kT0 + 60}); });
   store_.reset();
   // Back to exactly what v1 left: drop what v4, v3 and v2 added.
+  ASSERT_EQ(raw_sql(target_, drop_schema_v5()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
   ASSERT_EQ(raw_sql(target_,
@@ -2781,6 +2788,7 @@ TEST_P(BroadcastStoreContract, MigratesAVersionTwoDatabaseToTheLatest) {
   const std::int64_t lan = add_user(make_user("lan", "38"));
   const std::int64_t id = add_bulletin(make_bulletin("38", lan, "truoc v3"));
   store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v5()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v3(is_postgres())), "");
   store_ = open(target_);
@@ -3765,13 +3773,14 @@ TEST_P(FeedbackStoreContract, MigratesAVersionThreeDatabaseToFour) {
     return tx.insert_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
   });
   store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v5()), "");
   ASSERT_EQ(raw_sql(target_, drop_schema_v4()), "");
   store_ = open(target_);
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version().value(), 3);
   auto v = store_->migrate();
   ASSERT_TRUE(v.ok()) << describe(v);
-  EXPECT_EQ(v.value(), 4);
+  EXPECT_EQ(v.value(), kSchemaVersion);
 
   // The v3 data is intact; notifications gain feedback_id 0.
   EXPECT_TRUE(fetch([&](Tx& tx) { return tx.find_bulletin(bulletin); }).has_value());
@@ -3788,6 +3797,208 @@ TEST_P(FeedbackStoreContract, MigratesAVersionThreeDatabaseToFour) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackStoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// ---- Emergency alerts (schema v5) -------------------------------------------------------------
+
+AlertSource make_source(const std::string& sender, const Unit& unit) {
+  AlertSource s;
+  s.sender = sender;
+  s.name = "Đài KTTV " + unit.name;
+  s.unit_code = unit.code;
+  s.unit_path = unit.path;
+  s.token_hash = std::string(64, 'a');
+  s.feed_url = "https://kttv.example.vn/cap/feed.atom";
+  s.auto_broadcast = true;
+  s.min_severity = "Extreme";
+  s.min_urgency = "Immediate";
+  s.min_certainty = "Observed";
+  s.enabled = true;
+  s.last_polled_at = kT0 + 5;
+  s.last_poll_error = "http 503";
+  s.created_at = kT0;
+  return s;
+}
+
+AlertRecord make_alert(const std::string& sender, const std::string& identifier,
+                       const Unit& owner) {
+  AlertRecord a;
+  a.source_id = 0;
+  a.sender = sender;
+  a.identifier = identifier;
+  a.sent = kT0 - 60;
+  a.msg_type = "Alert";
+  a.status = "Actual";
+  a.scope = "Public";
+  a.event = "Bão số 3";
+  a.headline = "Bão số 3 đổ bộ";
+  a.severity = "Extreme";
+  a.urgency = "Immediate";
+  a.certainty = "Observed";
+  a.expires = kT0 + 3600;
+  a.origin = "push";
+  a.state = AlertState::kPending;
+  a.reason = "chờ duyệt";
+  a.owner_unit = owner.code;
+  a.owner_path = owner.path;
+  a.priority = Priority::kEmergency;
+  a.devices = 3;
+  a.text = "Cảnh báo khẩn cấp. Bão số 3 đổ bộ.";
+  a.xml = "<alert>" + identifier + "</alert>";
+  a.received_at = kT0;
+  return a;
+}
+
+void expect_same_alert(const AlertRecord& a, const AlertRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.source_id, b.source_id);
+  EXPECT_EQ(std::tie(a.sender, a.identifier, a.sent, a.msg_type, a.status, a.scope),
+            std::tie(b.sender, b.identifier, b.sent, b.msg_type, b.status, b.scope));
+  EXPECT_EQ(std::tie(a.event, a.headline, a.severity, a.urgency, a.certainty, a.expires),
+            std::tie(b.event, b.headline, b.severity, b.urgency, b.certainty, b.expires));
+  EXPECT_EQ(std::tie(a.origin, a.state, a.reason, a.owner_unit, a.owner_path, a.order_id),
+            std::tie(b.origin, b.state, b.reason, b.owner_unit, b.owner_path, b.order_id));
+  EXPECT_EQ(std::tie(a.priority, a.devices, a.text, a.media_id, a.xml, a.received_at),
+            std::tie(b.priority, b.devices, b.text, b.media_id, b.xml, b.received_at));
+  EXPECT_EQ(std::tie(a.decided_by, a.decided_at), std::tie(b.decided_by, b.decided_at));
+}
+
+class AlertStoreContract : public FeedbackStoreContract {};
+
+TEST_P(AlertStoreContract, SourcesRoundTripAndSendersAreUnique) {
+  AlertSource s = make_source("canhbao@kttv.gov.vn", tree_.p38);
+  s.id = insert_id([&](Tx& tx) { return tx.insert_alert_source(s); });
+  auto found = fetch([&](Tx& tx) { return tx.find_alert_source(s.id); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->sender, s.sender);
+  EXPECT_EQ(std::tie(found->name, found->unit_code, found->unit_path, found->token_hash),
+            std::tie(s.name, s.unit_code, s.unit_path, s.token_hash));
+  EXPECT_EQ(std::tie(found->feed_url, found->auto_broadcast, found->min_severity,
+                     found->min_urgency, found->min_certainty, found->enabled),
+            std::tie(s.feed_url, s.auto_broadcast, s.min_severity, s.min_urgency, s.min_certainty,
+                     s.enabled));
+  EXPECT_EQ(std::tie(found->last_polled_at, found->last_poll_error, found->created_at),
+            std::tie(s.last_polled_at, s.last_poll_error, s.created_at));
+  EXPECT_EQ(fetch([](Tx& tx) { return tx.find_alert_source_by_sender("canhbao@kttv.gov.vn"); })->id,
+            s.id);
+  EXPECT_FALSE(fetch([](Tx& tx) {
+                 return tx.find_alert_source_by_sender("CANHBAO@kttv.gov.vn");
+               }).has_value());
+
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_alert_source(s); }).code, "source_exists");
+  AlertSource stray = make_source("khac@example.vn", tree_.p38);
+  stray.unit_code = "99";
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_alert_source(stray); }).code,
+            "invalid_reference");
+
+  // update rewrites everything but sender and created_at.
+  AlertSource changed = s;
+  changed.sender = "ignored@example.vn";
+  changed.created_at = 1;
+  changed.name = "Trung tâm KTTV Hà Nội";
+  changed.unit_code = tree_.p01.code;
+  changed.unit_path = tree_.p01.path;
+  changed.token_hash = "";
+  changed.feed_url = "";
+  changed.auto_broadcast = false;
+  changed.enabled = false;
+  changed.last_poll_error = "";
+  must_write([&](Tx& tx) { return tx.update_alert_source(changed); });
+  auto after = fetch([&](Tx& tx) { return tx.find_alert_source(s.id); });
+  EXPECT_EQ(after->sender, "canhbao@kttv.gov.vn");
+  EXPECT_EQ(after->created_at, kT0);
+  EXPECT_EQ(after->unit_code, "01");
+  EXPECT_EQ(after->token_hash, "");
+  EXPECT_FALSE(after->auto_broadcast);
+  EXPECT_FALSE(after->enabled);
+
+  const std::int64_t second = insert_id(
+      [&](Tx& tx) { return tx.insert_alert_source(make_source("a@dmc.gov.vn", tree_.vn)); });
+  // By name: "Trung tâm…" sorts after "Đài…" in byte order.
+  EXPECT_EQ(record_ids(fetch([](Tx& tx) { return tx.list_alert_sources(); })), (Ids{s.id, second}));
+  AlertSource ghost = s;
+  ghost.id = 999;
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.update_alert_source(ghost); }).code, "not_found");
+}
+
+TEST_P(AlertStoreContract, AlertsRoundTripAndIdentifiersAreUniquePerSender) {
+  AlertRecord a = make_alert("canhbao@kttv.gov.vn", "KTTV-2026-001", tree_.p38);
+  a.id = insert_id([&](Tx& tx) { return tx.insert_alert(a); });
+  expect_same_alert(*fetch([&](Tx& tx) { return tx.find_alert(a.id); }), a);
+  expect_same_alert(*fetch([](Tx& tx) {
+    return tx.find_alert_by_identifier("canhbao@kttv.gov.vn", "KTTV-2026-001");
+  }),
+                    a);
+  EXPECT_FALSE(fetch([](Tx& tx) {
+                 return tx.find_alert_by_identifier("khac@example.vn", "KTTV-2026-001");
+               }).has_value());
+
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_alert(a); }).code, "alert_exists");
+  // The same identifier from another sender is another alert.
+  EXPECT_GT(insert_id([&](Tx& tx) {
+              return tx.insert_alert(make_alert("khac@example.vn", "KTTV-2026-001", tree_.p38));
+            }),
+            a.id);
+
+  // update rewrites the decision fields only.
+  AlertRecord changed = a;
+  changed.state = AlertState::kBroadcast;
+  changed.reason = "";
+  changed.order_id = "o42";
+  changed.priority = Priority::kPriority;
+  changed.devices = 7;
+  changed.text = "Văn bản mới";
+  changed.media_id = std::string(64, 'b');
+  changed.decided_by = 5;
+  changed.decided_at = kT0 + 9;
+  AlertRecord expected = changed;
+  changed.headline = "ignored";
+  changed.xml = "ignored";
+  must_write([&](Tx& tx) { return tx.update_alert(changed); });
+  expect_same_alert(*fetch([&](Tx& tx) { return tx.find_alert(a.id); }), expected);
+  AlertRecord ghost = a;
+  ghost.id = 999;
+  EXPECT_EQ(write_error([&](Tx& tx) { return tx.update_alert(ghost); }).code, "not_found");
+}
+
+TEST_P(AlertStoreContract, ListsAlertsNewestFirstByStateAndScope) {
+  AlertRecord province = make_alert("s@x.vn", "1", tree_.p38);
+  AlertRecord commune = make_alert("s@x.vn", "2", tree_.c16597);
+  commune.state = AlertState::kRecorded;
+  AlertRecord hanoi = make_alert("s@x.vn", "3", tree_.p01);
+  const std::int64_t p = insert_id([&](Tx& tx) { return tx.insert_alert(province); });
+  const std::int64_t c = insert_id([&](Tx& tx) { return tx.insert_alert(commune); });
+  const std::int64_t h = insert_id([&](Tx& tx) { return tx.insert_alert(hanoi); });
+  auto list = [&](AlertQuery q) {
+    return record_ids(fetch([&](Tx& tx) { return tx.list_alerts(q); }));
+  };
+  EXPECT_EQ(list({}), (Ids{h, c, p}));
+  EXPECT_EQ(list({.within_path = tree_.p38.path}), (Ids{c, p}));
+  EXPECT_EQ(list({.state = AlertState::kPending}), (Ids{h, p}));
+  EXPECT_EQ(list({.state = AlertState::kRecorded, .within_path = tree_.p38.path}), (Ids{c}));
+  EXPECT_EQ(list({.limit = 1, .offset = 1}), (Ids{c}));
+}
+
+TEST_P(AlertStoreContract, MigratesAVersionFourDatabaseToFive) {
+  const std::int64_t f = add_feedback(full_feedback(tree_));
+  store_.reset();
+  ASSERT_EQ(raw_sql(target_, drop_schema_v5()), "");
+  store_ = open(target_);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version().value(), 4);
+  auto v = store_->migrate();
+  ASSERT_TRUE(v.ok()) << describe(v);
+  EXPECT_EQ(v.value(), 5);
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.find_feedback(f); }).has_value());
+  EXPECT_GT(insert_id([&](Tx& tx) {
+              return tx.insert_alert(make_alert("s@x.vn", "after-migration", tree_.p38));
+            }),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AlertStoreContract, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

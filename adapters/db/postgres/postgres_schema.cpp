@@ -417,6 +417,58 @@ CREATE INDEX outbox_feedback ON outbox(feedback_id);
 
 ALTER TABLE notifications ADD COLUMN feedback_id BIGINT NOT NULL DEFAULT 0;
 )sql"},
+      // Emergency alerts, as in the SQLite schema v5.
+      {5, R"sql(
+CREATE TABLE alert_sources (
+  id BIGSERIAL PRIMARY KEY,
+  sender TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  unit_code TEXT COLLATE "C" NOT NULL REFERENCES units(code),
+  unit_path TEXT COLLATE "C" NOT NULL,
+  token_hash TEXT NOT NULL,
+  feed_url TEXT NOT NULL,
+  auto_broadcast BOOLEAN NOT NULL,
+  min_severity TEXT NOT NULL,
+  min_urgency TEXT NOT NULL,
+  min_certainty TEXT NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  last_polled_at BIGINT NOT NULL,
+  last_poll_error TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE alerts (
+  id BIGSERIAL PRIMARY KEY,
+  source_id BIGINT NOT NULL,
+  sender TEXT COLLATE "C" NOT NULL,
+  identifier TEXT COLLATE "C" NOT NULL,
+  sent BIGINT NOT NULL,
+  msg_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  event TEXT NOT NULL,
+  headline TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  origin TEXT NOT NULL,
+  state TEXT COLLATE "C" NOT NULL,
+  reason TEXT NOT NULL,
+  owner_unit TEXT COLLATE "C" NOT NULL,
+  owner_path TEXT COLLATE "C" NOT NULL,
+  order_id TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  devices BIGINT NOT NULL,
+  text TEXT NOT NULL,
+  media_id TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  decided_by BIGINT NOT NULL,
+  decided_at BIGINT NOT NULL,
+  UNIQUE (sender, identifier)
+);
+CREATE INDEX alerts_owner ON alerts(owner_path text_pattern_ops, id);
+)sql"},
   };
   return kMigrations;
 }

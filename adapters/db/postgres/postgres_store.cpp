@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/db/alert_rows.h"
 #include "adapters/db/postgres/postgres_schema.h"
 #include "adapters/db/sql_text.h"
 #include "core/access.h"
@@ -701,6 +702,22 @@ FeedbackService read_feedback_service(const Rows& r, int i) {
   f.answer_days = static_cast<int>(r.integer(i, 8));
   f.active = r.boolean(i, 9);
   return f;
+}
+
+// alert_rows' Reader over row `i` (Params is its Writer).
+struct RowReader {
+  const Rows& r;
+  int i;
+  std::string text(int col) const { return r.text(i, col); }
+  std::int64_t integer(int col) const { return r.integer(i, col); }
+  bool boolean(int col) const { return r.boolean(i, col); }
+};
+
+AlertSource read_alert_source(const Rows& r, int i) {
+  return alert_rows::read_source(RowReader{r, i});
+}
+AlertRecord read_alert_record(const Rows& r, int i) {
+  return alert_rows::read_alert(RowReader{r, i});
 }
 
 constexpr const char* kAgencyColumns =
@@ -2179,6 +2196,129 @@ class PgTx final : public Tx {
         Params().integer(feedback_id));
     if (!r) return r.error();
     return all_rows<OutboxMail>(r.value(), read_outbox);
+  }
+
+  // ---- Emergency alerts (schema v5) ----
+
+  Result<std::int64_t> insert_alert_source(const AlertSource& a) override {
+    auto id = guarded([&]() -> Result<std::int64_t> {
+      Params params;
+      alert_rows::write_source(params, a);
+      auto r = exec(c_,
+                    "INSERT INTO alert_sources (" +
+                        std::string(alert_rows::kSourceColumns).substr(4) + ") VALUES (" +
+                        sql_text::placeholders('$', 1, alert_rows::kSourceChangeCount + 2) +
+                        ") RETURNING id",
+                    params);
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+    if (!id && id.error().kind == ErrorKind::kConflict) {
+      return conflict("source_exists", "a source with sender " + a.sender + " already exists");
+    }
+    return id;
+  }
+
+  Status update_alert_source(const AlertSource& a) override {
+    Params params;
+    params.integer(a.id);
+    alert_rows::write_source_changes(params, a);
+    auto r =
+        exec(c_,
+             "UPDATE alert_sources SET " +
+                 sql_text::assignments('$', alert_rows::kSourceChangeColumns, 2) + " WHERE id = $1",
+             params);
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no alert source " + std::to_string(a.id));
+    return {};
+  }
+
+  Result<std::optional<AlertSource>> find_alert_source(std::int64_t id) override {
+    auto r =
+        exec(c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE id = $1"}),
+             Params().integer(id));
+    if (!r) return r.error();
+    return first_row<AlertSource>(r.value(), read_alert_source);
+  }
+
+  Result<std::optional<AlertSource>> find_alert_source_by_sender(
+      const std::string& sender) override {
+    auto r = exec(
+        c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE sender = $1"}),
+        Params().text(sender));
+    if (!r) return r.error();
+    return first_row<AlertSource>(r.value(), read_alert_source);
+  }
+
+  Result<std::vector<AlertSource>> list_alert_sources() override {
+    auto r = exec(
+        c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources ORDER BY name, id"}));
+    if (!r) return r.error();
+    return all_rows<AlertSource>(r.value(), read_alert_source);
+  }
+
+  Result<std::int64_t> insert_alert(const AlertRecord& a) override {
+    auto id = guarded([&]() -> Result<std::int64_t> {
+      Params params;
+      alert_rows::write_alert(params, a);
+      auto r = exec(
+          c_,
+          "INSERT INTO alerts (" + std::string(alert_rows::kAlertColumns).substr(4) + ") VALUES (" +
+              sql_text::placeholders('$', 1, alert_rows::kAlertInsertCount) + ") RETURNING id",
+          params);
+      if (!r) return r.error();
+      return r->integer(0, 0);
+    });
+    if (!id && id.error().kind == ErrorKind::kConflict) {
+      return conflict("alert_exists",
+                      a.sender + " already sent an alert with identifier " + a.identifier);
+    }
+    return id;
+  }
+
+  Status update_alert(const AlertRecord& a) override {
+    Params params;
+    params.integer(a.id);
+    alert_rows::write_alert_changes(params, a);
+    auto r =
+        exec(c_,
+             "UPDATE alerts SET " + sql_text::assignments('$', alert_rows::kAlertChangeColumns, 2) +
+                 " WHERE id = $1",
+             params);
+    if (!r) return r.error();
+    if (r->affected() == 0) return not_found("no alert " + std::to_string(a.id));
+    return {};
+  }
+
+  Result<std::optional<AlertRecord>> find_alert(std::int64_t id) override {
+    auto r = exec(c_, sql({"SELECT ", alert_rows::kAlertColumns, " FROM alerts WHERE id = $1"}),
+                  Params().integer(id));
+    if (!r) return r.error();
+    return first_row<AlertRecord>(r.value(), read_alert_record);
+  }
+
+  Result<std::optional<AlertRecord>> find_alert_by_identifier(
+      const std::string& sender, const std::string& identifier) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", alert_rows::kAlertColumns,
+                       " FROM alerts WHERE sender = $1 AND identifier = $2"}),
+                  Params().text(sender).text(identifier));
+    if (!r) return r.error();
+    return first_row<AlertRecord>(r.value(), read_alert_record);
+  }
+
+  Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& q) override {
+    auto r = exec(c_,
+                  sql({"SELECT ", alert_rows::kAlertColumns,
+                       " FROM alerts WHERE owner_path LIKE $1 ESCAPE '\\'"
+                       " AND ($2 = '' OR state = $2) ORDER BY id DESC LIMIT $3 OFFSET $4"}),
+                  Params()
+                      .text(like_literal(q.within_path) + "%")
+                      .text(q.state ? alert_names::state_name(*q.state) : std::string_view())
+                      .limit(std::min<size_t>(q.limit, 1000))
+                      .limit(std::min<size_t>(q.offset, 1000000)));
+    if (!r) return r.error();
+    return all_rows<AlertRecord>(r.value(), read_alert_record);
   }
 
  private:

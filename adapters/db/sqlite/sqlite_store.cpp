@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/db/alert_rows.h"
 #include "adapters/db/sql_text.h"
 #include "core/access.h"
 #include "core/bulletins.h"
@@ -516,6 +517,24 @@ void bind_agency(Stmt& s, int first, const Agency& a) {
   s.bind(first + 3, a.email).bind_id_or_null(first + 4, a.supervisor_agency);
   s.bind(first + 5, static_cast<std::int64_t>(a.active));
 }
+
+// alert_rows' Writer and Reader over a statement.
+struct StmtWriter {
+  Stmt& s;
+  int next;
+  void text(std::string_view v) { s.bind(next++, v); }
+  void integer(std::int64_t v) { s.bind(next++, v); }
+  void boolean(bool v) { s.bind(next++, static_cast<std::int64_t>(v ? 1 : 0)); }
+};
+struct StmtReader {
+  const Stmt& s;
+  std::string text(int col) const { return s.text(col); }
+  std::int64_t integer(int col) const { return s.integer(col); }
+  bool boolean(int col) const { return s.integer(col) != 0; }
+};
+
+AlertSource read_alert_source(const Stmt& s) { return alert_rows::read_source(StmtReader{s}); }
+AlertRecord read_alert_record(const Stmt& s) { return alert_rows::read_alert(StmtReader{s}); }
 
 Agency read_agency(const Stmt& s) {
   Agency a;
@@ -1683,6 +1702,111 @@ class SqliteTx final : public Tx {
     return collect<OutboxMail>(s, read_outbox);
   }
 
+  // ---- Emergency alerts (schema v5) ----
+
+  Result<std::int64_t> insert_alert_source(const AlertSource& a) override {
+    Stmt s(db_, std::string("INSERT INTO alert_sources (") +
+                    std::string(alert_rows::kSourceColumns).substr(4) + ") VALUES (" +
+                    sql_text::placeholders('?', 1, alert_rows::kSourceChangeCount + 2) + ")");
+    StmtWriter w{s, 1};
+    alert_rows::write_source(w, a);
+    Status done = s.run();
+    if (!done) {
+      if (done.error().kind == ErrorKind::kConflict) {
+        return conflict("source_exists", "a source with sender " + a.sender + " already exists");
+      }
+      return done.error();
+    }
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Status update_alert_source(const AlertSource& a) override {
+    Stmt s(db_, std::string("UPDATE alert_sources SET ") +
+                    sql_text::assignments('?', alert_rows::kSourceChangeColumns, 2) +
+                    " WHERE id = ?1");
+    s.bind(1, a.id);
+    StmtWriter w{s, 2};
+    alert_rows::write_source_changes(w, a);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no alert source " + std::to_string(a.id));
+    return {};
+  }
+
+  Result<std::optional<AlertSource>> find_alert_source(std::int64_t id) override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kSourceColumns +
+                    " FROM alert_sources WHERE id = ?1");
+    s.bind(1, id);
+    return first<AlertSource>(s, read_alert_source);
+  }
+
+  Result<std::optional<AlertSource>> find_alert_source_by_sender(
+      const std::string& sender) override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kSourceColumns +
+                    " FROM alert_sources WHERE sender = ?1");
+    s.bind(1, sender);
+    return first<AlertSource>(s, read_alert_source);
+  }
+
+  Result<std::vector<AlertSource>> list_alert_sources() override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kSourceColumns +
+                    " FROM alert_sources ORDER BY name, id");
+    return collect<AlertSource>(s, read_alert_source);
+  }
+
+  Result<std::int64_t> insert_alert(const AlertRecord& a) override {
+    Stmt s(db_, std::string("INSERT INTO alerts (") +
+                    std::string(alert_rows::kAlertColumns).substr(4) + ") VALUES (" +
+                    sql_text::placeholders('?', 1, alert_rows::kAlertInsertCount) + ")");
+    StmtWriter w{s, 1};
+    alert_rows::write_alert(w, a);
+    Status done = s.run();
+    if (!done) {
+      if (done.error().kind == ErrorKind::kConflict) {
+        return conflict("alert_exists",
+                        a.sender + " already sent an alert with identifier " + a.identifier);
+      }
+      return done.error();
+    }
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Status update_alert(const AlertRecord& a) override {
+    Stmt s(db_, std::string("UPDATE alerts SET ") +
+                    sql_text::assignments('?', alert_rows::kAlertChangeColumns, 2) +
+                    " WHERE id = ?1");
+    s.bind(1, a.id);
+    StmtWriter w{s, 2};
+    alert_rows::write_alert_changes(w, a);
+    NGUON_TRY(s.run());
+    if (sqlite3_changes(db_) == 0) return not_found("no alert " + std::to_string(a.id));
+    return {};
+  }
+
+  Result<std::optional<AlertRecord>> find_alert(std::int64_t id) override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kAlertColumns + " FROM alerts WHERE id = ?1");
+    s.bind(1, id);
+    return first<AlertRecord>(s, read_alert_record);
+  }
+
+  Result<std::optional<AlertRecord>> find_alert_by_identifier(
+      const std::string& sender, const std::string& identifier) override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kAlertColumns +
+                    " FROM alerts WHERE sender = ?1 AND identifier = ?2");
+    s.bind(1, sender).bind(2, identifier);
+    return first<AlertRecord>(s, read_alert_record);
+  }
+
+  Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& q) override {
+    Stmt s(db_, std::string("SELECT ") + alert_rows::kAlertColumns +
+                    " FROM alerts WHERE substr(owner_path, 1, length(?1)) = ?1"
+                    " AND (?2 = '' OR state = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4");
+    s.bind(1, q.within_path)
+        .bind(2, q.state ? alert_names::state_name(*q.state) : std::string_view())
+        .bind(3, static_cast<std::int64_t>(std::min<size_t>(q.limit, 1000)))
+        .bind(4, static_cast<std::int64_t>(std::min<size_t>(q.offset, 1000000)));
+    return collect<AlertRecord>(s, read_alert_record);
+  }
+
  private:
   // Chunk size of IN lists, well under SQLite's bound-parameter limit.
   static constexpr size_t kIdChunk = 500;
@@ -2309,6 +2433,60 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_unsent ON outbox(next_attempt_at) WHERE sent_at = 0;
 CREATE INDEX outbox_feedback ON outbox(feedback_id);
 ALTER TABLE notifications ADD COLUMN feedback_id INTEGER NOT NULL DEFAULT 0;
+)sql"},
+      // Emergency alerts (issue 6): trusted CAP senders and the alerts received or issued.
+      // alerts.source_id is 0 for alerts issued here; enum columns hold lower-case names
+      // (state, priority) or CAP's own spelling (msg_type, status, scope, severity, …).
+      {5, R"sql(
+CREATE TABLE alert_sources (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sender TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  unit_path TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  feed_url TEXT NOT NULL,
+  auto_broadcast INTEGER NOT NULL,
+  min_severity TEXT NOT NULL,
+  min_urgency TEXT NOT NULL,
+  min_certainty TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  last_polled_at INTEGER NOT NULL,
+  last_poll_error TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  sent INTEGER NOT NULL,
+  msg_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  event TEXT NOT NULL,
+  headline TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  expires INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  owner_unit TEXT NOT NULL,
+  owner_path TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  devices INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  media_id TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  decided_by INTEGER NOT NULL,
+  decided_at INTEGER NOT NULL,
+  UNIQUE (sender, identifier)
+);
+CREATE INDEX alerts_owner ON alerts(owner_path, id);
 )sql"},
   };
   return kMigrations;
