@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/alerts/alert_desk.h"
 #include "core/alerts/cap_model.h"
 #include "core/result.h"
 
@@ -55,6 +57,18 @@ struct CapLimits {
 //   limits.max_points polygon points in all.
 Result<alerts::CapAlert> parse_cap(std::string_view xml, const CapSchema& schema,
                                    const CapLimits& limits = {});
+
+// The alert desk's CapDecoder: parse_cap with a shared schema.
+class SchemaCapDecoder final : public alerts::CapDecoder {
+ public:
+  explicit SchemaCapDecoder(std::shared_ptr<const CapSchema> schema) : schema_(std::move(schema)) {}
+  Result<alerts::CapAlert> decode(std::string_view xml) override {
+    return parse_cap(xml, *schema_);
+  }
+
+ private:
+  std::shared_ptr<const CapSchema> schema_;
+};
 
 // An entry of an alerting authority's Atom feed (RFC 4287), as polled for new alerts.
 struct AtomLink {

@@ -1095,6 +1095,55 @@ Result<protocol::PlayItem> DeviceService::compile_item(Tx& tx, const access::Pri
   return out;
 }
 
+namespace {
+
+// The topic an order target is published on.
+std::string target_topic(std::string_view target) {
+  if (target.substr(0, kDeviceTargetPrefix.size()) == kDeviceTargetPrefix) {
+    return protocol::device_topic(target.substr(kDeviceTargetPrefix.size()),
+                                  protocol::DeviceLeaf::kCmd);
+  }
+  return protocol::area_topic(target);
+}
+
+}  // namespace
+
+Result<std::vector<DeviceService::Outgoing>> DeviceService::record_order(
+    Tx& tx, protocol::PlayOrder& order, const std::vector<std::string>& targets,
+    const std::string& owner_unit, size_t devices, std::int64_t created_by,
+    const RequestOrigin& origin) {
+  auto seq = tx.next_order_seq();
+  if (!seq) return seq.error();
+  order.order = "o" + std::to_string(seq.value());
+  const UnixTime now = clock_.now();
+  std::vector<Outgoing> out;
+  out.reserve(targets.size());
+  for (const std::string& target : targets) {
+    auto message =
+        sign(tx, target_topic(target), order, now + protocol::kOrderLifetimeSeconds, false);
+    if (!message) return message.error();
+    out.push_back(std::move(message.value()));
+  }
+  BroadcastOrder record;
+  record.id = order.order;
+  record.owner_unit = owner_unit;
+  record.priority = order.priority;
+  record.areas = targets;
+  record.payload_json = protocol::encode_body({0, now, 0, "", order});
+  record.created_by = created_by;
+  record.created_at = now;
+  NGUON_TRY(tx.insert_order(record));
+  json::object after{{"areas", string_array(targets)},
+                     {"priority", bulletins::priority_name(order.priority)},
+                     {"repeat", order.repeat},
+                     {"items", json::parse(items_summary(order.items))},
+                     {"devices", devices}};
+  NGUON_TRY(audit::append(tx, crypto_,
+                          {0, now, origin.actor, "broadcast.start", "order:" + order.order, "",
+                           json::serialize(after), origin.ip}));
+  return out;
+}
+
 Result<BroadcastResult> DeviceService::broadcast(const access::Principal& p,
                                                  const BroadcastRequest& request,
                                                  const RequestOrigin& origin) {
@@ -1119,38 +1168,90 @@ Result<BroadcastResult> DeviceService::broadcast(const access::Principal& p,
     }
     auto devices = tx.devices_in(resolved->unit_paths, resolved->group_ids);
     if (!devices) return devices.error();
-    auto seq = tx.next_order_seq();
-    if (!seq) return seq.error();
-    order.order = "o" + std::to_string(seq.value());
-    const UnixTime now = clock_.now();
-    for (const std::string& area : areas) {
-      auto message =
-          sign(tx, protocol::area_topic(area), order, now + protocol::kOrderLifetimeSeconds, false);
-      if (!message) return message.error();
-      out.push_back(std::move(message.value()));
-    }
-    BroadcastOrder record;
-    record.id = order.order;
-    record.owner_unit = resolved->owner_unit;
-    record.priority = order.priority;
-    record.areas = areas;
-    record.payload_json = protocol::encode_body({0, now, 0, "", order});
-    record.created_by = p.user_id;
-    record.created_at = now;
-    NGUON_TRY(tx.insert_order(record));
-    json::object after{{"areas", string_array(areas)},
-                       {"priority", bulletins::priority_name(order.priority)},
-                       {"repeat", order.repeat},
-                       {"items", json::parse(items_summary(order.items))},
-                       {"devices", devices->size()}};
-    NGUON_TRY(audit::append(tx, crypto_,
-                            {0, now, origin.actor, "broadcast.start", "order:" + order.order, "",
-                             json::serialize(after), origin.ip}));
+    auto messages = record_order(tx, order, areas, resolved->owner_unit, devices->size(),
+                                 p.user_id, origin);
+    if (!messages) return messages.error();
+    out = std::move(messages.value());
     result = {order.order, areas, devices->size()};
     return {};
   }));
   NGUON_TRY(send(out));
   return result;
+}
+
+Result<BroadcastResult> DeviceService::broadcast_system(const SystemBroadcast& request) {
+  if (request.areas.empty() && request.device_ids.empty()) {
+    return invalid("invalid_field", "a broadcast needs at least one area or device");
+  }
+  for (const std::string& a : request.areas) {
+    if (!protocol::valid_area(a) || group_area_id(a)) {
+      return invalid("invalid_field", "areas: '" + a + "' is no unit");
+    }
+  }
+  BroadcastRequest shape;  // the item, repeat and volume rules of an operator's broadcast
+  shape.areas = {"VN"};
+  shape.items = request.items;
+  shape.repeat = request.repeat;
+  shape.volume = request.volume;
+  NGUON_TRY(check_request(shape));
+  BroadcastResult result;
+  std::vector<Outgoing> out;
+  NGUON_TRY(store_.write([&](Tx& tx) -> Status {
+    std::vector<std::string> paths;
+    for (const std::string& code : request.areas) {
+      auto u = tx.find_unit(code);
+      if (!u) return u.error();
+      if (!u.value()) return invalid("invalid_reference", "no unit " + code);
+      paths.push_back(u.value()->path);
+    }
+    std::vector<std::string> targets = request.areas;
+    for (const std::string& id : request.device_ids) {
+      auto d = tx.find_device(id);
+      if (!d) return d.error();
+      if (!d.value() || d.value()->status == DeviceStatus::kDecommissioned) continue;
+      targets.push_back(std::string(kDeviceTargetPrefix) + id);
+    }
+    size_t devices = targets.size() - request.areas.size();
+    if (!paths.empty()) {
+      auto in_areas = tx.devices_in(paths, {});
+      if (!in_areas) return in_areas.error();
+      devices += in_areas->size();
+    }
+    protocol::PlayOrder order;
+    order.priority = request.priority;
+    order.repeat = request.repeat;
+    order.volume = request.volume;
+    for (const ProgrammeItem& item : request.items) {
+      auto compiled = compile_item(tx, access::Principal{}, item);
+      if (!compiled) return compiled.error();
+      order.items.push_back(std::move(compiled.value()));
+    }
+    auto messages =
+        record_order(tx, order, targets, request.owner_unit, devices, 0, {request.actor, ""});
+    if (!messages) return messages.error();
+    out = std::move(messages.value());
+    result = {order.order, std::move(targets), devices};
+    return {};
+  }));
+  NGUON_TRY(send(out));
+  return result;
+}
+
+Result<std::vector<DeviceService::Outgoing>> DeviceService::record_stop(
+    Tx& tx, const BroadcastOrder& order, const RequestOrigin& origin) {
+  const UnixTime now = clock_.now();
+  std::vector<Outgoing> out;
+  for (const std::string& target : order.areas) {
+    auto message = sign(tx, target_topic(target), protocol::StopOrder{order.id},
+                        now + protocol::kOrderLifetimeSeconds, false);
+    if (!message) return message.error();
+    out.push_back(std::move(message.value()));
+  }
+  NGUON_TRY(tx.mark_order_stopped(order.id, now));
+  NGUON_TRY(audit::append(
+      tx, crypto_,
+      {0, now, origin.actor, "broadcast.stop", "order:" + order.id, "", "", origin.ip}));
+  return out;
 }
 
 Status DeviceService::stop_order(const access::Principal& p, const std::string& order_id,
@@ -1160,23 +1261,42 @@ Status DeviceService::stop_order(const access::Principal& p, const std::string& 
     auto order = tx.find_order(order_id);
     if (!order) return order.error();
     if (!order.value()) return order_not_found();
-    auto resolved = resolve_areas(tx, p, order.value()->areas);
-    if (!resolved) {
-      // An order whose areas are not all the caller's is not theirs to see or stop.
-      if (resolved.error().kind == ErrorKind::kNotFound) return order_not_found();
-      return resolved.error();
+    std::vector<std::string> areas;
+    for (const std::string& target : order.value()->areas) {
+      if (target.rfind(kDeviceTargetPrefix, 0) != 0) {
+        areas.push_back(target);
+        continue;
+      }
+      // An order whose devices are not all the caller's is not theirs to see or stop.
+      auto d = tx.find_device(target.substr(kDeviceTargetPrefix.size()));
+      if (!d) return d.error();
+      if (!d.value() || !manages(p, d.value()->unit_path)) return order_not_found();
     }
-    const UnixTime now = clock_.now();
-    for (const std::string& area : order.value()->areas) {
-      auto message = sign(tx, protocol::area_topic(area), protocol::StopOrder{order_id},
-                          now + protocol::kOrderLifetimeSeconds, false);
-      if (!message) return message.error();
-      out.push_back(std::move(message.value()));
+    if (!areas.empty()) {
+      auto resolved = resolve_areas(tx, p, areas);
+      if (!resolved) {
+        if (resolved.error().kind == ErrorKind::kNotFound) return order_not_found();
+        return resolved.error();
+      }
     }
-    NGUON_TRY(tx.mark_order_stopped(order_id, now));
-    return audit::append(
-        tx, crypto_,
-        {0, now, origin.actor, "broadcast.stop", "order:" + order_id, "", "", origin.ip});
+    auto messages = record_stop(tx, *order.value(), origin);
+    if (!messages) return messages.error();
+    out = std::move(messages.value());
+    return {};
+  }));
+  return send(out);
+}
+
+Status DeviceService::stop_order_system(const std::string& order_id, const std::string& actor) {
+  std::vector<Outgoing> out;
+  NGUON_TRY(store_.write([&](Tx& tx) -> Status {
+    auto order = tx.find_order(order_id);
+    if (!order) return order.error();
+    if (!order.value()) return order_not_found();
+    auto messages = record_stop(tx, *order.value(), {actor, ""});
+    if (!messages) return messages.error();
+    out = std::move(messages.value());
+    return {};
   }));
   return send(out);
 }

@@ -133,6 +133,23 @@ struct BroadcastRequest {
   std::optional<int> volume;  // 0..100
 };
 
+// A broadcast ordered by a trusted server component on an authority's behalf (a CAP alert):
+// no principal, so the caller must already have limited the targets to that authority's area.
+struct SystemBroadcast {
+  std::string owner_unit;
+  std::vector<std::string> areas;       // unit codes: one publish each reaches the whole unit
+  std::vector<std::string> device_ids;  // single devices (inside polygons or circles)
+  Priority priority = Priority::kEmergency;
+  std::vector<ProgrammeItem> items;  // kMedia or kStream
+  int repeat = 1;
+  std::optional<int> volume;
+  std::string actor;  // audit actor, e.g. "cap:canhbao@kttv.gov.vn"
+};
+
+// An order's target as kept in BroadcastOrder::areas: a protocol area ("38", "g7") or one
+// device as "device:<id>".
+inline constexpr std::string_view kDeviceTargetPrefix = "device:";
+
 struct BroadcastResult {
   std::string order;
   std::vector<std::string> areas;
@@ -213,9 +230,14 @@ class DeviceService {
   // One signed `play` per area topic, each with its own sequence number.
   Result<BroadcastResult> broadcast(const access::Principal& p, const BroadcastRequest& request,
                                     const RequestOrigin& origin);
-  // Signed `stop` for the order on every area it was sent to.
+  // Signed `stop` for the order on every area it was sent to. The caller must manage every
+  // area and device of the order (others' orders are not found).
   Status stop_order(const access::Principal& p, const std::string& order_id,
                     const RequestOrigin& origin);
+  // The same for trusted server components. Stopping an order already stopped is not an error
+  // (the stop is sent again).
+  Result<BroadcastResult> broadcast_system(const SystemBroadcast& request);
+  Status stop_order_system(const std::string& order_id, const std::string& actor);
   // Signed, retained on the device's manifest / settings topic (used by the scheduler and by
   // command()). No principal: callers are trusted server components.
   Status publish_manifest(const std::string& device_id, const protocol::Manifest& manifest);
@@ -268,6 +290,15 @@ class DeviceService {
   Result<Outgoing> sign(Tx& tx, std::string topic, protocol::Payload data, UnixTime exp,
                         bool retain);
   Status send(const std::vector<Outgoing>& messages);
+  // Numbers `order`, signs it for every target (areas or "device:<id>"), records it with its
+  // audit entry; the messages to send after commit.
+  Result<std::vector<Outgoing>> record_order(Tx& tx, protocol::PlayOrder& order,
+                                             const std::vector<std::string>& targets,
+                                             const std::string& owner_unit, size_t devices,
+                                             std::int64_t created_by, const RequestOrigin& origin);
+  // Signed stops for every target of `order`, and the order marked stopped with its audit entry.
+  Result<std::vector<Outgoing>> record_stop(Tx& tx, const BroadcastOrder& order,
+                                            const RequestOrigin& origin);
   Status publish_retained(const std::string& device_id, protocol::DeviceLeaf leaf,
                           protocol::Payload data, UnixTime exp);
 

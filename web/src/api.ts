@@ -46,6 +46,12 @@ import type {
   FeedbackStats,
   RoutingRule,
   RoutingRuleInput,
+  Alert,
+  AlertDetail,
+  AlertQuery,
+  AlertSource,
+  AlertSourceInput,
+  CreatedAlertSource,
 } from './types';
 
 const PREFIX = '/api/v1';
@@ -394,4 +400,30 @@ export const feedbackApi = {
   /** 201 with the rule; 409 rule_exists when the (category, area) pair already has one. */
   addRoutingRule: (body: RoutingRuleInput) => request<RoutingRule>('POST', '/routing-rules', body),
   deleteRoutingRule: (id: number) => request<void>('DELETE', `/routing-rules/${id}`),
+};
+
+// ---- emergency alerts (CAP 1.2) -----------------------------------------------------------------
+
+/** An operator's decision on one alert: POST /alerts/{id}/{action}. */
+const alertAction = (id: number, action: 'approve' | 'reject' | 'stop', body: object = {}) =>
+  request<Alert>('POST', `/alerts/${id}/${action}`, body);
+
+export const alertApi = {
+  /** Newest first; without `state`, every alert. */
+  list: (query: AlertQuery = {}) => request<ItemList<Alert>>('GET', `/alerts${queryString(query)}`),
+  get: (id: number) => request<AlertDetail>('GET', `/alerts/${id}`),
+  /** pending → broadcast (or recorded when there is nothing to play or no device). */
+  approve: (id: number) => alertAction(id, 'approve'),
+  reject: (id: number, reason: string) => alertAction(id, 'reject', { reason }),
+  stop: (id: number) => alertAction(id, 'stop'),
+  /** The audio of an alert (Opus served with Range/ETag, like a bulletin's). */
+  mediaUrl: (mediaId: string) => `${PREFIX}/media/${enc(mediaId)}`,
+
+  // Trusted senders (admin).
+  sources: () => request<ItemList<AlertSource>>('GET', '/alert-sources'),
+  /** 201 with the source and its push token (shown only this once). */
+  createSource: (body: AlertSourceInput) => request<CreatedAlertSource>('POST', '/alert-sources', body),
+  updateSource: (id: number, body: Partial<Omit<AlertSourceInput, 'sender'>>) => request<AlertSource>('PATCH', `/alert-sources/${id}`, body),
+  /** A new push token; the old one stops working. */
+  newToken: (id: number) => request<{ token: string }>('POST', `/alert-sources/${id}/token`, {}),
 };

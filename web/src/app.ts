@@ -4,7 +4,7 @@
 // #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>,
 // #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
 // #/schedule/<programme id>, #/plays, #/plays/<device id>, #/feedback, #/feedback/new,
-// #/feedback/stats, #/feedback/settings, #/feedback/<id>.
+// #/feedback/stats, #/feedback/settings, #/feedback/<id>, #/alerts, #/alerts/sources, #/alerts/<id>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -36,6 +36,10 @@ import { feedbackDetailView } from './views/feedbackDetail';
 import { feedbackNewView } from './views/feedbackNew';
 import { feedbackSettingsView } from './views/feedbackSettings';
 import { feedbackStatsView } from './views/feedbackStats';
+import { canSeeAlerts } from './components/alertBits';
+import { alertsView } from './views/alerts';
+import { alertDetailView } from './views/alertDetail';
+import { alertSourcesView } from './views/alertSources';
 
 export interface View {
   el: HTMLElement;
@@ -183,6 +187,7 @@ function buildShell(user: User): NonNullable<typeof shell> {
         isApprover(user) ? link('approvals', t('nav.approvals')) : null,
         link('library', t('nav.library')),
         canSeeFeedback(user) ? link('feedback', t('nav.feedback')) : null,
+        canSeeAlerts(user) ? link('alerts', t('nav.alerts')) : null,
         canSeeDevices(user) ? link('devices', t('nav.devices')) : null,
         canSeeDevices(user) ? link('schedule', t('nav.schedule')) : null,
         canSeeDevices(user) ? link('plays', t('nav.plays')) : null,
@@ -266,7 +271,8 @@ export function route(): void {
   else if (target === 'approvals' && !isApprover(user)) target = 'bulletins';
   else if (['devices', 'schedule', 'plays'].includes(target) && !canSeeDevices(user)) target = 'units';
   else if (target === 'feedback' && !canSeeFeedback(user)) target = 'units';
-  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays', 'feedback'].includes(target)) target = 'units';
+  else if (target === 'alerts' && !canSeeAlerts(user)) target = 'units';
+  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays', 'feedback', 'alerts'].includes(target)) target = 'units';
   if (target !== name) {
     history.replaceState(null, '', `#/${target}`);
     param = undefined;
@@ -283,6 +289,7 @@ export function route(): void {
     else mountView('schedule', scheduleView, undefined);
   } else if (target === 'plays') mountView('plays', playsView, param);
   else if (target === 'feedback') routeFeedback(param);
+  else if (target === 'alerts') routeAlerts(param);
   else mountView('password', () => passwordView(user.must_change_password), param);
 }
 
@@ -313,6 +320,16 @@ function routeFeedback(param: string | undefined): void {
     return mountView('feedback', feedbackInboxView, undefined);
   }
   return mountView('feedback-detail', feedbackDetailView, param, 'feedback');
+}
+
+/** #/alerts, #/alerts/sources (admins), #/alerts/<id>. */
+function routeAlerts(param: string | undefined): void {
+  if (param === 'sources' && isAdmin(state.user)) return mountView('alert-sources', alertSourcesView, undefined, 'alerts');
+  if (!param || !/^\d+$/.test(param)) {
+    if (param) history.replaceState(null, '', '#/alerts');
+    return mountView('alerts', alertsView, undefined);
+  }
+  return mountView('alert', alertDetailView, param, 'alerts');
 }
 
 function routeBulletins(param: string | undefined): void {

@@ -681,3 +681,121 @@ export interface FeedbackBulletinResult {
   bulletin: { id: number; status: string; title: string };
   audio: 'synthesized' | 'unavailable' | 'failed' | string;
 }
+
+// ---- emergency alerts (CAP 1.2) -----------------------------------------------------------------
+
+export type AlertState = 'pending' | 'broadcast' | 'stopped' | 'cancelled' | 'superseded' | 'rejected' | 'recorded';
+export const ALERT_STATES: readonly AlertState[] = ['pending', 'broadcast', 'stopped', 'cancelled', 'superseded', 'rejected', 'recorded'];
+
+/** CAP value lists, most urgent first (the order a source's thresholds compare in). */
+export const CAP_SEVERITIES = ['Extreme', 'Severe', 'Moderate', 'Minor', 'Unknown'] as const;
+export const CAP_URGENCIES = ['Immediate', 'Expected', 'Future', 'Past', 'Unknown'] as const;
+export const CAP_CERTAINTIES = ['Observed', 'Likely', 'Possible', 'Unlikely', 'Unknown'] as const;
+export type CapSeverity = (typeof CAP_SEVERITIES)[number];
+export type CapUrgency = (typeof CAP_URGENCIES)[number];
+export type CapCertainty = (typeof CAP_CERTAINTIES)[number];
+
+export interface AlertCircle {
+  lat: number;
+  lon: number;
+  radius_km: number;
+}
+
+/** One CAP <area>: geocodes are administrative unit codes (valueName VN-ADM). */
+export interface AlertArea {
+  desc: string;
+  geocodes: string[];
+  /** Closed rings of [lat, lon] points. */
+  polygons: [number, number][][];
+  circles: AlertCircle[];
+}
+
+export interface AlertReference {
+  sender: string;
+  identifier: string;
+  /** Unix seconds. */
+  sent: number;
+}
+
+/** An alert received from a CAP source (or issued here). Times are Unix seconds, 0 = none. */
+export interface Alert {
+  id: number;
+  source_id: number | null;
+  sender: string;
+  sender_name: string;
+  identifier: string;
+  sent: number;
+  msg_type: 'Alert' | 'Update' | 'Cancel' | 'Ack' | 'Error' | string;
+  status: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft' | string;
+  scope: 'Public' | 'Restricted' | 'Private' | string;
+  event: string;
+  headline: string;
+  severity: string;
+  urgency: string;
+  certainty: string;
+  expires: number;
+  origin: 'push' | 'feed' | 'console' | string;
+  state: AlertState;
+  /** Why the alert is pending, recorded or rejected ("" when nothing to say). */
+  reason: string;
+  owner_unit: string;
+  /** The broadcast order id, "" when none. */
+  order: string;
+  priority: Priority;
+  devices: number;
+  /** The Vietnamese bulletin text spoken on air. */
+  text: string;
+  /** SHA-256 of the audio (GET /api/v1/media/{id}), "" when none. */
+  media_id: string;
+  received_at: number;
+  decided_by: string;
+  decided_at: number;
+  areas: AlertArea[];
+  references: AlertReference[];
+}
+
+/** GET /alerts/{id}: the alert and its CAP document as received. */
+export interface AlertDetail extends Alert {
+  xml: string;
+}
+
+export interface AlertQuery {
+  state?: AlertState;
+  limit?: number;
+  offset?: number;
+}
+
+/** A trusted CAP sender whose alerts may reach the devices under its unit. */
+export interface AlertSource {
+  id: number;
+  sender: string;
+  name: string;
+  unit_code: string;
+  feed_url: string;
+  auto_broadcast: boolean;
+  min_severity: CapSeverity;
+  min_urgency: CapUrgency;
+  min_certainty: CapCertainty;
+  enabled: boolean;
+  last_polled_at: number;
+  last_poll_error: string;
+  created_at: number;
+}
+
+/** POST /alert-sources (all but sender may be changed with PATCH). */
+export interface AlertSourceInput {
+  sender: string;
+  name: string;
+  unit_code: string;
+  feed_url?: string;
+  auto_broadcast?: boolean;
+  min_severity?: CapSeverity;
+  min_urgency?: CapUrgency;
+  min_certainty?: CapCertainty;
+  enabled?: boolean;
+}
+
+/** The answer to POST /alert-sources: the source and its push token, shown only this once. */
+export interface CreatedAlertSource extends AlertSource {
+  token: string;
+}
