@@ -508,6 +508,7 @@ HttpResponse authed_route(Ctx& c) {
   if (auto r = device_routes(c)) return std::move(*r);
   if (auto r = schedule_routes(c)) return std::move(*r);
   if (auto r = feedback_routes(c)) return std::move(*r);
+  if (auto r = alert_routes(c)) return std::move(*r);
   return error_response(not_found("no such API endpoint"));
 }
 
@@ -717,6 +718,8 @@ HttpResponse Api::route(Call& call) {
   if (open311_ && path.rfind("/open311/", 0) == 0) {
     if (auto r = open311_routes(c.req, path, call.query_string, *open311_)) return std::move(*r);
   }
+  // CAP sources authenticate with their own token and send XML, not JSON.
+  if (path == "/api/v1/cap") return cap_push(c.req, deps_.alerts, deps_.cap_schema);
   if (path.rfind(kApiPrefix, 0) != 0) {
     if (path == "/api/v1" || path.rfind("/api/", 0) == 0)
       return error_response(not_found("no such API endpoint"));

@@ -26,8 +26,14 @@
 #include "core/vi_normalizer.h"
 
 namespace nguon {
-class DeviceService;    // core/devices/device_service.h
-class FeedbackDesk;     // core/feedback/feedback_service.h
+class DeviceService;  // core/devices/device_service.h
+class FeedbackDesk;   // core/feedback/feedback_service.h
+namespace alerts {
+class AlertDesk;  // core/alerts/alert_desk.h
+}
+namespace cap {
+class CapSchema;  // adapters/cap/cap_parser.h
+}
 class ScheduleService;  // core/schedule/schedule_service.h
 }  // namespace nguon
 
@@ -94,6 +100,9 @@ struct ApiDeps {
   ScheduleService* schedules = nullptr;
   // The two-way capability (issue 5); when null, its endpoints answer 503.
   FeedbackDesk* feedback = nullptr;
+  // Emergency alerts (issue 6); when null, their endpoints answer 503.
+  alerts::AlertDesk* alerts = nullptr;
+  const cap::CapSchema* cap_schema = nullptr;
 };
 
 class Api {

@@ -175,7 +175,8 @@ Result<size_t> query_count(const Ctx& c, const std::string& key, size_t lo, size
   return static_cast<size_t>(*n);
 }
 
-// `limit` (1..500, default 100) and `offset` (default 0).
+}  // namespace
+
 Status read_page(const Ctx& c, size_t& limit, size_t& offset) {
   auto l = query_count(c, "limit", 1, kMaxPage, 100);
   if (!l) return l.error();
@@ -185,6 +186,8 @@ Status read_page(const Ctx& c, size_t& limit, size_t& offset) {
   offset = o.value();
   return {};
 }
+
+namespace {
 
 std::string query_text(const Ctx& c, const std::string& key) {
   auto v = c.query.find(key);

@@ -188,6 +188,13 @@ std::optional<HttpResponse> schedule_routes(Ctx& c);
 // Routes owned by app/api_feedback.cpp (feedback inbox and actions, statistics, categories,
 // agencies, routing rules).
 std::optional<HttpResponse> feedback_routes(Ctx& c);
+// Routes owned by app/api_alerts.cpp (alerts and their sources, issue 6).
+std::optional<HttpResponse> alert_routes(Ctx& c);
+// POST /api/v1/cap: a CAP source pushes an alert (bearer token of the source, CAP XML body).
+HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
+                      const cap::CapSchema* schema);
+// `limit` (1..500, default 100) and `offset` (default 0) from the query (app/api_devices.cpp).
+Status read_page(const Ctx& c, size_t& limit, size_t& offset);
 // Serves a stored media file with ETag and Range support.
 HttpResponse serve_media(Ctx& c, const std::string& sha256);
 

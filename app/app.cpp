@@ -9,6 +9,7 @@
 #include "adapters/crypto/sodium_crypto.h"
 #include "adapters/db/sqlite/sqlite_store.h"
 #include "adapters/http/server.h"
+#include "app/alerts_stack.h"
 #include "app/api.h"
 #include "app/broadcast_stack.h"
 #include "app/feedback_stack.h"
@@ -113,6 +114,17 @@ int server_main(int argc, char** argv) {
     std::cerr << "configuration error: " << feedback.error().message << "\n";
     return 2;
   }
+  std::unique_ptr<AlertsStack> alerts;
+  if (broadcast) {
+    auto made = AlertsStack::make(cfg, *store.value(), clock, crypto, *broadcast->devices,
+                                  *speech->synthesizer, *speech->pipeline, *speech->media,
+                                  *speech->dictionary);
+    if (!made) {
+      std::cerr << "configuration error: " << made.error().message << "\n";
+      return 2;
+    }
+    alerts = std::move(made.value());
+  }
   std::unique_ptr<http::HttpServer> server;
   ApiDeps deps{cfg,
                *store.value(),
@@ -129,6 +141,10 @@ int server_main(int argc, char** argv) {
     deps.schedules = broadcast->schedules.get();
   }
   deps.feedback = &feedback.value()->desk();
+  if (alerts) {
+    deps.alerts = &alerts->desk();
+    deps.cap_schema = &alerts->schema();
+  }
   Api api(std::move(deps));
   http::ServerOptions options{cfg.server.listen,
                               cfg.server.port,
@@ -150,6 +166,7 @@ int server_main(int argc, char** argv) {
   }
 
   feedback.value()->start();
+  if (alerts) alerts->start();
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;
@@ -170,6 +187,7 @@ int server_main(int argc, char** argv) {
   stopping = true;
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  if (alerts) alerts->stop();
   if (broadcast) broadcast->stop();
   feedback.value()->stop();
   log::info("stopped");

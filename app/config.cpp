@@ -326,6 +326,16 @@ std::vector<Key> schema(const std::string& dir) {
               [](Config& c, std::int64_t n) {
                 c.feedback.deadline_check_seconds = static_cast<int>(n);
               })},
+      {"alerts.repeat", Type::kInt,
+       int_in("alerts.repeat", 1, 20,
+              [](Config& c, std::int64_t n) { c.alerts.repeat = static_cast<int>(n); })},
+      {"alerts.volume", Type::kInt,
+       int_in("alerts.volume", 0, 100,
+              [](Config& c, std::int64_t n) { c.alerts.volume = static_cast<int>(n); })},
+      {"alerts.poll_seconds", Type::kInt,
+       int_in("alerts.poll_seconds", 10, 86400,
+              [](Config& c, std::int64_t n) { c.alerts.poll_seconds = static_cast<int>(n); })},
+      {"alerts.voice", Type::kString, text_into([](Config& c) { return &c.alerts.voice; })},
       {"mail.enabled", Type::kBool, flag([](Config& c, bool b) { c.mail.enabled = b; })},
       {"mail.host", Type::kString, text_into([](Config& c) { return &c.mail.host; })},
       {"mail.port", Type::kInt,

@@ -119,6 +119,12 @@ struct Config {
     int retry_seconds = 300;  // after a failed attempt (doubles up to 6 h)
     int max_attempts = 12;
   } mail;
+  struct Alerts {
+    int repeat = 3;               // times an alert bulletin is read, 1..20
+    int volume = 100;             // the maximum volume alerts play at, 0..100
+    int poll_seconds = 60;        // Atom feeds of the CAP sources
+    std::string voice = "north";  // north | central | south
+  } alerts;
   struct Log {
     std::string level = "info";
     bool json = true;

@@ -116,9 +116,9 @@ Result<AlertRecord> AlertDesk::ingest(const AlertSource& source, const CapAlert&
                                       std::string xml, const std::string& origin) {
   if (!source.enabled) return forbidden("the CAP source " + source.sender + " is disabled");
   if (alert.sender != source.sender) {
-    return Error{ErrorKind::kForbidden, "sender_mismatch",
-                 "the alert's sender " + alert.sender + " is not this source (" + source.sender +
-                     ")"};
+    return Error{
+        ErrorKind::kForbidden, "sender_mismatch",
+        "the alert's sender " + alert.sender + " is not this source (" + source.sender + ")"};
   }
   const UnixTime now = clock_.now();
   if (is_expired(alert, now)) return invalid("cap_expired", "the alert has already expired");
@@ -128,14 +128,14 @@ Result<AlertRecord> AlertDesk::ingest(const AlertSource& source, const CapAlert&
     auto id = tx.insert_alert(record);
     if (!id) return id.error();
     record.id = id.value();
-    return audit::append(tx, crypto_,
-                         {0, now, "cap:" + source.sender, "alert.receive",
-                          "alert:" + std::to_string(record.id), "",
-                          json::serialize(json::object{{"identifier", record.identifier},
-                                                       {"msg_type", record.msg_type},
-                                                       {"status", record.status},
-                                                       {"origin", origin}}),
-                          ""});
+    return audit::append(
+        tx, crypto_,
+        {0, now, "cap:" + source.sender, "alert.receive", "alert:" + std::to_string(record.id), "",
+         json::serialize(json::object{{"identifier", record.identifier},
+                                      {"msg_type", record.msg_type},
+                                      {"status", record.status},
+                                      {"origin", origin}}),
+         ""});
   }));
   return decide(std::move(record), source, alert);
 }
@@ -250,12 +250,13 @@ Status AlertDesk::end_referenced(const AlertRecord& record, const CapAlert& aler
       continue;  // already ended, rejected or never broadcast: its state stays
     }
     earlier->state = end_state;
-    earlier->reason = std::string(end_state == AlertState::kCancelled ? "cancelled" : "superseded") +
-                      " by " + record.identifier;
+    earlier->reason =
+        std::string(end_state == AlertState::kCancelled ? "cancelled" : "superseded") + " by " +
+        record.identifier;
     earlier->decided_at = clock_.now();
-    auto saved = save(*earlier,
-                      end_state == AlertState::kCancelled ? "alert.cancel" : "alert.supersede",
-                      "cap:" + alert.sender);
+    auto saved =
+        save(*earlier, end_state == AlertState::kCancelled ? "alert.cancel" : "alert.supersede",
+             "cap:" + alert.sender);
     if (!saved) return saved.error();
   }
   return {};
@@ -461,10 +462,10 @@ Result<CreatedSource> AlertDesk::create_source(const access::Principal& p, Sourc
     auto id = tx.insert_alert_source(s);
     if (!id) return id.error();
     s.id = id.value();
-    return audit::append(tx, crypto_,
-                         {0, s.created_at, origin.actor, "alert_source.create",
-                          "alert_source:" + std::to_string(s.id), "",
-                          json::serialize(source_json(s)), origin.ip});
+    return audit::append(
+        tx, crypto_,
+        {0, s.created_at, origin.actor, "alert_source.create",
+         "alert_source:" + std::to_string(s.id), "", json::serialize(source_json(s)), origin.ip});
   }));
   return out;
 }
@@ -495,10 +496,10 @@ Result<AlertSource> AlertDesk::update_source(const access::Principal& p, std::in
     if (patch.enabled) s.enabled = *patch.enabled;
     NGUON_TRY(check_source(tx, p, s));
     NGUON_TRY(tx.update_alert_source(s));
-    return audit::append(tx, crypto_,
-                         {0, clock_.now(), origin.actor, "alert_source.update",
-                          "alert_source:" + std::to_string(id), json::serialize(before),
-                          json::serialize(source_json(s)), origin.ip});
+    return audit::append(
+        tx, crypto_,
+        {0, clock_.now(), origin.actor, "alert_source.update", "alert_source:" + std::to_string(id),
+         json::serialize(before), json::serialize(source_json(s)), origin.ip});
   }));
   return s;
 }

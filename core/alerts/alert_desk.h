@@ -114,7 +114,8 @@ class AlertDesk {
   Result<AlertRecord> reject(const access::Principal& p, std::int64_t id, const std::string& reason,
                              const RequestOrigin& origin);
   // broadcast → stopped (a stop is sent to every target).
-  Result<AlertRecord> stop(const access::Principal& p, std::int64_t id, const RequestOrigin& origin);
+  Result<AlertRecord> stop(const access::Principal& p, std::int64_t id,
+                           const RequestOrigin& origin);
 
   // ---- sources (admins over the source's unit) ----
   Result<CreatedSource> create_source(const access::Principal& p, SourceDraft draft,

@@ -19,8 +19,7 @@ std::optional<int> rank_in(const Scale& scale, std::string_view value) {
 
 bool starts_with_vi(std::string_view language) {
   return language.size() >= 2 && (language[0] == 'v' || language[0] == 'V') &&
-         (language[1] == 'i' || language[1] == 'I') &&
-         (language.size() == 2 || language[2] == '-');
+         (language[1] == 'i' || language[1] == 'I') && (language.size() == 2 || language[2] == '-');
 }
 
 // Trims spaces and line breaks at both ends and folds inner runs of white space into one space.
@@ -138,9 +137,8 @@ bool meets_auto_thresholds(const AlertSource& source, const CapInfo& info) {
       {urgency_rank(info.urgency), urgency_rank(source.min_urgency)},
       {certainty_rank(info.certainty), certainty_rank(source.min_certainty)},
   }};
-  return std::all_of(pairs.begin(), pairs.end(), [](const auto& p) {
-    return p.first && p.second && *p.first >= *p.second;
-  });
+  return std::all_of(pairs.begin(), pairs.end(),
+                     [](const auto& p) { return p.first && p.second && *p.first >= *p.second; });
 }
 
 TargetPlan plan_targets(const CapAlert& alert, const Unit& scope,

@@ -1168,8 +1168,8 @@ Result<BroadcastResult> DeviceService::broadcast(const access::Principal& p,
     }
     auto devices = tx.devices_in(resolved->unit_paths, resolved->group_ids);
     if (!devices) return devices.error();
-    auto messages = record_order(tx, order, areas, resolved->owner_unit, devices->size(),
-                                 p.user_id, origin);
+    auto messages =
+        record_order(tx, order, areas, resolved->owner_unit, devices->size(), p.user_id, origin);
     if (!messages) return messages.error();
     out = std::move(messages.value());
     result = {order.order, areas, devices->size()};

@@ -17,8 +17,8 @@
 namespace nguon::alerts {
 namespace {
 
-using testing::CapDoc;
 using testing::cap_xml;
+using testing::CapDoc;
 using testing::principal;
 
 const RequestOrigin kOrigin{"tester", "127.0.0.1"};
@@ -316,8 +316,7 @@ TEST_F(AlertDeskTest, ACancelFromTheSenderStopsTheAlertEverywhere) {
       stopped_on.insert(topic);
     }
   }
-  EXPECT_EQ(stopped_on,
-            (std::set<std::string>{"nguon/v1/a/14797/cmd", "nguon/v1/a/16597/cmd"}));
+  EXPECT_EQ(stopped_on, (std::set<std::string>{"nguon/v1/a/14797/cmd", "nguon/v1/a/16597/cmd"}));
 }
 
 TEST_F(AlertDeskTest, AnUpdateSupersedesTheAlertAndIsBroadcastInItsPlace) {
@@ -335,7 +334,8 @@ TEST_F(AlertDeskTest, AnUpdateSupersedesTheAlertAndIsBroadcastInItsPlace) {
   EXPECT_EQ(u.state, AlertState::kBroadcast);
   EXPECT_NE(u.order_id, a.order_id);
   EXPECT_EQ(desk_.get(admin_, a.id)->state, AlertState::kSuperseded);
-  EXPECT_EQ(voice_.spoken.back().rfind("Cập nhật cảnh báo khẩn cấp", 0), 0u) << voice_.spoken.back();
+  EXPECT_EQ(voice_.spoken.back().rfind("Cập nhật cảnh báo khẩn cấp", 0), 0u)
+      << voice_.spoken.back();
 }
 
 TEST_F(AlertDeskTest, AFailedSynthesisLeavesThePendingAlertToRetry) {
@@ -381,7 +381,8 @@ TEST_F(AlertDeskTest, TokensIdentifySourcesAndCanBeReplaced) {
   EXPECT_EQ(desk_.create_source(admin_, d, kOrigin).error().code, "invalid_field");
 }
 
-// ---- pure rules ----------------------------------------------------------------------------------
+// ---- pure rules
+// ----------------------------------------------------------------------------------
 
 TEST(AlertRules, ThresholdsCompareCapsOrderedValues) {
   AlertSource s;  // Severe / Expected / Likely

@@ -32,8 +32,9 @@ struct CapDoc {
 };
 
 inline std::string cap_xml(const CapDoc& d) {
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n";
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n";
   x += "<identifier>" + d.identifier + "</identifier>\n<sender>" + d.sender + "</sender>\n";
   x += "<sent>" + d.sent + "</sent>\n<status>" + d.status + "</status>\n";
   x += "<msgType>" + d.msg_type + "</msgType>\n<scope>" + d.scope + "</scope>\n";

@@ -206,7 +206,7 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     const text = await row.textContent();
     assert.match(text, /Cảnh báo lũ quét tại phường Hạc Thành/);
     assert.match(text, /Lũ quét/);
-    assert.match(text, /Khẩn cấp ngay/);
+    assert.match(text, /Cần ứng phó ngay/);
     assert.ok(text.includes(SOURCE_NAME) || text.includes(SENDER), 'the sender is shown');
     // Newest first.
     const ids = await page.locator('[data-testid^="alert-row-"]').evaluateAll((rows) => rows.map((r) => r.dataset.testid));

@@ -30,6 +30,9 @@ interface Notice {
 }
 type Rerender = (next: Alert, notice: Notice) => void;
 
+/** The server keeps a rejection reason of at most 1000 bytes (UTF-8). */
+const MAX_REASON_BYTES = 1000;
+
 export function alertDetailView(): View {
   const el = h('section', { class: 'page detail-page alert-detail-page' });
   let seq = 0;
@@ -66,7 +69,7 @@ export function alertDetailView(): View {
       h(
         'div',
         { class: 'detail-grid' },
-        h('div', { class: 'detail-main' }, broadcastCard(a), areasCard(a.areas), xmlCard(a)),
+        h('div', { class: 'detail-main' }, broadcastCard(a), areasCard(a.areas ?? []), xmlCard(a)),
         h('div', { class: 'detail-side' }, factsCard(a), referencesCard(a)),
       ),
     );
@@ -194,7 +197,7 @@ function approvedNotice(next: Alert): Notice {
 
 function rejectForm(a: Alert, buttons: HTMLButtonElement[], msg: Msg, rerender: Rerender): HTMLElement {
   const id = uid('reason');
-  const reason = h('textarea', { id, testid: 'alert-reject-reason', rows: '3', maxlength: '2000', required: true });
+  const reason = h('textarea', { id, testid: 'alert-reject-reason', rows: '3', maxlength: String(MAX_REASON_BYTES), required: true });
   const confirm = h('button', { type: 'submit', class: 'btn btn-danger', testid: 'alert-reject-confirm', text: t('alert.rejectConfirm') });
   const form = h(
     'form',
@@ -207,10 +210,11 @@ function rejectForm(a: Alert, buttons: HTMLButtonElement[], msg: Msg, rerender: 
     ev.preventDefault();
     msg.clear();
     const text = reason.value.trim();
-    if (!text) {
+    const problem = !text ? t('alert.rejectRequired') : new TextEncoder().encode(text).length > MAX_REASON_BYTES ? t('alert.rejectTooLong') : '';
+    if (problem) {
       reason.setAttribute('aria-invalid', 'true');
       reason.focus();
-      msg.error(t('alert.rejectRequired'));
+      msg.error(problem);
       return;
     }
     void busy(

@@ -92,9 +92,10 @@ export function alertsView(): View {
     const pages = await Promise.all(
       Array.from({ length: Math.ceil(shown / PAGE) }, (_, i) => alertApi.list({ state: f.state || undefined, limit: PAGE, offset: i * PAGE })),
     );
-    const seen = new Set<number>();
-    const items = pages.flatMap((p) => p.items).filter((a) => !seen.has(a.id) && seen.add(a.id));
-    return { items, full: (pages[pages.length - 1]?.items.length ?? 0) === PAGE };
+    // An alert arriving between two page requests shifts the pages: keep its first copy only.
+    const byId = new Map<number, Alert>();
+    for (const a of pages.flatMap((p) => p.items)) if (!byId.has(a.id)) byId.set(a.id, a);
+    return { items: [...byId.values()], full: (pages[pages.length - 1]?.items.length ?? 0) === PAGE };
   };
 
   const load = async () => {
