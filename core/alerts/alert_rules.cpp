@@ -164,11 +164,11 @@ TargetPlan plan_targets(const CapAlert& alert, const Unit& scope,
   }
   // Drop units inside another chosen unit: one publish on the outer one reaches them.
   TargetPlan plan;
-  for (const auto& [code, path] : units) {
+  for (const auto& unit : units) {
     const bool nested = std::any_of(units.begin(), units.end(), [&](const auto& other) {
-      return other.second != path && under(path, other.second);
+      return other.second != unit.second && under(unit.second, other.second);
     });
-    if (!nested) plan.areas.push_back(code);
+    if (!nested) plan.areas.push_back(unit.first);
   }
   auto in_chosen_unit = [&](const Device& d) {
     return std::any_of(units.begin(), units.end(),
