@@ -7,9 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <thread>
 
 #include "adapters/cap/cap_parser.h"
+#include "adapters/http/server.h"
+#include "app/alerts_stack.h"
 #include "core/alerts/alert_rules.h"
 #include "tests/alerts/cap_documents.h"
 #include "tests/devices/device_fakes.h"
@@ -381,8 +385,116 @@ TEST_F(AlertDeskTest, TokensIdentifySourcesAndCanBeReplaced) {
   EXPECT_EQ(desk_.create_source(admin_, d, kOrigin).error().code, "invalid_field");
 }
 
-// ---- pure rules
-// ----------------------------------------------------------------------------------
+// ---- the Atom feed poller (app/alerts_stack.h) over a loopback HTTP server ----
+
+// Serves fixed bodies by path; anything else is 404.
+class LoopbackSite {
+ public:
+  explicit LoopbackSite(std::map<std::string, std::string> pages)
+      : pages_(std::move(pages)),
+        server_({"127.0.0.1", 0, 1, 1 << 20, 1 << 20, nullptr, std::chrono::seconds(5)},
+                [this](const http::HttpRequest& r) { return answer(r); }) {
+    EXPECT_EQ(server_.bind(), "");
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~LoopbackSite() {
+    server_.shutdown(std::chrono::milliseconds(100));
+    thread_.join();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server_.port()) + path;
+  }
+  int hits(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return hits_[path];
+  }
+
+ private:
+  http::HttpResponse answer(const http::HttpRequest& r) {
+    std::lock_guard lock(mu_);
+    ++hits_[r.target];
+    http::HttpResponse out;
+    auto page = pages_.find(r.target);
+    if (page == pages_.end()) {
+      out.status = 404;
+      out.body = "not found";
+      return out;
+    }
+    out.content_type = "application/xml";
+    out.body = page->second;
+    return out;
+  }
+
+  std::map<std::string, std::string> pages_;
+  std::mutex mu_;
+  std::map<std::string, int> hits_;
+  http::HttpServer server_;
+  std::thread thread_;
+};
+
+std::string atom_feed(const std::vector<std::string>& cap_links) {
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><id>urn:kttv:th</id><title>KTTV</title>"
+      "<updated>2026-11-26T08:00:00+07:00</updated>";
+  int n = 0;
+  for (const std::string& link : cap_links) {
+    x += "<entry><id>urn:kttv:" + std::to_string(++n) +
+         "</id><title>Cảnh báo</title><updated>2026-11-26T08:00:00+07:00</updated>"
+         "<link rel=\"alternate\" type=\"application/cap+xml\" href=\"" +
+         link + "\"/></entry>";
+  }
+  return x + "</feed>";
+}
+
+TEST_F(AlertDeskTest, ThePollerIngestsEachNewDocumentOfAFeedOnce) {
+  device("SN-A", "14797", 19.80, 105.78);
+  CapDoc good;
+  good.geocodes = {"14797"};
+  CapDoc other_sender = good;
+  other_sender.identifier = "KHAC-1";
+  other_sender.sender = "khac@example.vn";
+  LoopbackSite site(
+      {{"/feed.atom", atom_feed({"/cap/1.xml", "cap/2.xml", "/cap/missing.xml", "/cap/3.xml"})},
+       {"/cap/1.xml", cap_xml(good)},
+       {"/cap/2.xml", "<alert>không hợp lệ</alert>"},
+       {"/cap/3.xml", cap_xml(other_sender)}});
+  AlertSource s = source(true);
+  SourcePatch polled;
+  polled.feed_url = site.url("/feed.atom");
+  s = desk_.update_source(admin_, s.id, polled, kOrigin).value();
+
+  app::FeedPoller poller(desk_, *schema_);
+  auto first = poller.run_once();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first.value(), 1) << "only the valid document from the source's own sender";
+  EXPECT_EQ(site.hits("/cap/2.xml"), 1) << "a relative link resolves against the feed URL";
+  auto alerts = desk_.list(admin_, {});
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ(alerts->front().origin, "feed");
+  EXPECT_EQ(alerts->front().state, AlertState::kBroadcast);
+  auto after = desk_.sources(admin_).value().front();
+  EXPECT_EQ(after.last_poll_error, "");
+  EXPECT_EQ(after.last_polled_at, w_.clock.now());
+
+  // Read documents are not fetched again; a missing one is retried.
+  EXPECT_EQ(poller.run_once().value(), 0);
+  EXPECT_EQ(site.hits("/cap/1.xml"), 1);
+  EXPECT_EQ(site.hits("/cap/missing.xml"), 2);
+  // After a restart (a fresh poller) the store still refuses the duplicate, quietly.
+  app::FeedPoller restarted(desk_, *schema_);
+  EXPECT_EQ(restarted.run_once().value(), 0);
+  EXPECT_EQ(desk_.list(admin_, {})->size(), 1u);
+  EXPECT_EQ(w_.bus.sent.size(), 1u);
+
+  // An unreachable feed is noted on the source.
+  polled.feed_url = site.url("/no-feed.atom");
+  ASSERT_TRUE(desk_.update_source(admin_, s.id, polled, kOrigin).ok());
+  EXPECT_EQ(poller.run_once().value(), 0);
+  EXPECT_EQ(desk_.sources(admin_).value().front().last_poll_error, "http 404");
+}
+
+// ---- pure rules ----
 
 TEST(AlertRules, ThresholdsCompareCapsOrderedValues) {
   AlertSource s;  // Severe / Expected / Likely
