@@ -29,6 +29,17 @@ Result<VoiceSettings> voice_of(const std::string& name) {
   return v;
 }
 
+// alerts.sender, else "nguon@" + the host of server.public_url.
+std::string own_sender(const Config& cfg) {
+  if (!cfg.alerts.sender.empty()) return cfg.alerts.sender;
+  std::string host = cfg.server.public_url;
+  if (const size_t scheme = host.find("://"); scheme != std::string::npos) {
+    host = host.substr(scheme + 3);
+  }
+  host = host.substr(0, host.find_first_of(":/"));
+  return "nguon@" + (host.empty() ? std::string("localhost") : host);
+}
+
 }  // namespace
 
 Result<int> FeedPoller::run_once() {
@@ -97,6 +108,10 @@ Result<std::unique_ptr<AlertsStack>> AlertsStack::make(
     const vi::AbbreviationDictionary& dictionary) {
   auto voice = voice_of(cfg.alerts.voice);
   if (!voice) return voice.error();
+  const std::string sender = own_sender(cfg);
+  if (sender.find_first_of(" \t\r\n,<>&\"'") != std::string::npos) {
+    return invalid("invalid_config", "alerts.sender: no spaces, commas or markup (CAP <sender>)");
+  }
   const std::string xsd =
       (std::filesystem::path(cfg.deployment.data_dir) / "cap" / "cap12.xsd").string();
   auto schema = cap::CapSchema::from_file(xsd);
@@ -107,12 +122,13 @@ Result<std::unique_ptr<AlertsStack>> AlertsStack::make(
   std::unique_ptr<AlertsStack> stack(new AlertsStack());
   stack->poll_seconds_ = cfg.alerts.poll_seconds;
   stack->schema_ = std::move(schema.value());
-  stack->decoder_ = std::make_unique<cap::SchemaCapDecoder>(stack->schema_);
+  stack->codec_ = std::make_unique<cap::SchemaCapCodec>(stack->schema_);
   stack->voice_ = std::make_unique<alerts::SpeechAlertVoice>(synthesizer, pipeline, media,
                                                              dictionary, voice.value());
   stack->desk_ = std::make_unique<alerts::AlertDesk>(
-      store, clock, crypto, devices, *stack->voice_, *stack->decoder_,
-      alerts::AlertDeskOptions{cfg.alerts.repeat, cfg.alerts.volume});
+      store, clock, crypto, devices, *stack->voice_, *stack->codec_,
+      alerts::AlertDeskOptions{cfg.alerts.repeat, cfg.alerts.volume, cfg.alerts.second_approver,
+                               sender});
   stack->poller_ = std::make_unique<FeedPoller>(*stack->desk_, *stack->schema_);
   return stack;
 }

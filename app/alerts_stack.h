@@ -61,7 +61,7 @@ class AlertsStack {
 
   int poll_seconds_ = 60;
   std::shared_ptr<const cap::CapSchema> schema_;
-  std::unique_ptr<cap::SchemaCapDecoder> decoder_;
+  std::unique_ptr<cap::SchemaCapCodec> codec_;
   std::unique_ptr<alerts::AlertVoice> voice_;
   std::unique_ptr<alerts::AlertDesk> desk_;
   std::unique_ptr<FeedPoller> poller_;

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/cap/cap_parser.h"
+#include "adapters/cap/cap_writer.h"
 #include "app/api.h"
 #include "app/api_support.h"
 #include "app/json_body.h"
@@ -156,6 +157,66 @@ HttpResponse alert_action(Ctx& c, AlertDesk& desk, std::int64_t id, const std::s
   return alert_or_error(c, desk.reject(c.who(), id, reason.value(), c.origin()));
 }
 
+// POST /api/v1/alerts: an emergency order from the console, issued as a CAP alert.
+HttpResponse issue_alert(Ctx& c, AlertDesk& desk) {
+  auto body = parse_object(c.req.body, {"owner_unit", "status", "category", "event", "headline",
+                                        "description", "instruction", "severity", "urgency",
+                                        "certainty", "areas", "polygon", "expires_minutes"});
+  if (!body) return error_response(body.error());
+  const json::object& o = body.value();
+  Fields f(o);
+  alerts::LocalAlertDraft d;
+  auto owner = f.required_string("owner_unit");
+  if (!owner) return error_response(owner.error());
+  d.owner_unit = owner.value();
+  for (auto [key, out] : {std::pair{"status", &d.status},
+                          {"category", &d.category},
+                          {"event", &d.event},
+                          {"headline", &d.headline},
+                          {"description", &d.description},
+                          {"instruction", &d.instruction},
+                          {"severity", &d.severity},
+                          {"urgency", &d.urgency},
+                          {"certainty", &d.certainty}}) {
+    auto v = f.optional_string(key);
+    if (!v) return error_response(v.error());
+    if (v.value()) *out = std::move(*v.value());
+  }
+  if (const json::value* areas = o.if_contains("areas")) {
+    const Error wrong = invalid("invalid_field", "areas: an array of unit codes");
+    if (!areas->is_array()) return error_response(wrong);
+    for (const auto& a : areas->as_array()) {
+      if (!a.is_string()) return error_response(wrong);
+      d.areas.emplace_back(a.as_string());
+    }
+  }
+  if (const json::value* polygon = o.if_contains("polygon")) {
+    const Error wrong = invalid("invalid_field", "polygon: an array of [lat, lon] points");
+    if (!polygon->is_array() || polygon->as_array().size() > alerts::kMaxPolygonPoints) {
+      return error_response(wrong);
+    }
+    for (const auto& point : polygon->as_array()) {
+      if (!point.is_array() || point.as_array().size() != 2 || !point.as_array()[0].is_number() ||
+          !point.as_array()[1].is_number()) {
+        return error_response(wrong);
+      }
+      d.polygon.push_back(
+          {point.as_array()[0].to_number<double>(), point.as_array()[1].to_number<double>()});
+    }
+  }
+  auto minutes = f.optional_int("expires_minutes");
+  if (!minutes) return error_response(minutes.error());
+  if (minutes.value()) {
+    if (*minutes.value() < 5 || *minutes.value() > 10080) {
+      return error_response(invalid("invalid_field", "expires_minutes: 5 to 10080"));
+    }
+    d.expires_minutes = static_cast<int>(*minutes.value());
+  }
+  auto issued = desk.issue(c.who(), std::move(d), c.origin());
+  if (!issued) return error_response(issued.error());
+  return json_response(201, alert_json(c, issued.value(), true));
+}
+
 // The optional source fields of a create or update body.
 Status read_source_fields(const json::object& o, alerts::SourcePatch& patch) {
   Fields f(o);
@@ -258,8 +319,10 @@ std::optional<HttpResponse> alert_routes(Ctx& c) {
   }
   AlertDesk& desk = *c.deps.alerts;
   if (s[0] == "alert-sources") return source_routes(c, desk);
-  if (s.size() == 1)
-    return c.req.method == "GET" ? list_alerts(c, desk) : method_not_allowed("GET");
+  if (s.size() == 1) {
+    if (c.req.method == "GET") return list_alerts(c, desk);
+    return c.req.method == "POST" ? issue_alert(c, desk) : method_not_allowed("GET, POST");
+  }
   auto id = parse_id(s[1]);
   if (!id) return error_response(not_found("no such alert"));
   if (s.size() == 2) {
@@ -321,6 +384,59 @@ HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
                                          {"reason", stored->reason},
                                          {"devices", stored->devices},
                                          {"order", stored->order_id}});
+}
+
+}  // namespace nguon::app::api
+
+namespace nguon::app::api {
+
+std::optional<HttpResponse> cap_feed_routes(const HttpRequest& req, std::string_view path,
+                                            alerts::AlertDesk* desk, const std::string& base_url) {
+  constexpr std::string_view kFeed = "/cap/alerts.atom";
+  constexpr std::string_view kDocs = "/cap/alerts/";
+  constexpr std::string_view kCapSuffix = ".cap";
+  const bool is_feed = path == kFeed;
+  const bool is_doc = path.starts_with(kDocs) && path.ends_with(kCapSuffix);
+  if (!is_feed && !is_doc) return std::nullopt;
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET");
+  if (desk == nullptr) {
+    return error_response({ErrorKind::kUnavailable, "alerts_unavailable",
+                           "emergency alerts need the broadcast capability (broker.enabled)"});
+  }
+  HttpResponse r;
+  r.headers.emplace_back("Cache-Control", "public, max-age=30");
+  if (is_doc) {
+    const std::string digits(
+        path.substr(kDocs.size(), path.size() - kDocs.size() - kCapSuffix.size()));
+    auto id = parse_id(digits);
+    if (!id) return error_response(not_found("no such alert"));
+    auto alert = desk->published_one(*id);
+    if (!alert) return error_response(alert.error());
+    r.content_type = "application/cap+xml; charset=utf-8";
+    r.body = alert->xml;
+    return r;
+  }
+  auto published = desk->published(50);
+  if (!published) return error_response(published.error());
+  cap::AtomFeed feed;
+  feed.id = base_url + std::string(kFeed);
+  feed.self_url = feed.id;
+  feed.title = "Cảnh báo khẩn cấp — Nguồn";
+  feed.author = "Nguồn";
+  std::vector<cap::AtomEntry> entries;
+  for (const AlertRecord& a : published.value()) {
+    cap::AtomEntry e;
+    e.id = "urn:nguon:alert:" + a.sender + ":" + a.identifier;
+    e.title = a.msg_type == "Cancel" ? "Hủy cảnh báo: " + a.reason : a.headline;
+    e.updated = a.sent;
+    e.summary = a.text;
+    e.cap_url = base_url + std::string(kDocs) + std::to_string(a.id) + std::string(kCapSuffix);
+    e.category = a.event;
+    entries.push_back(std::move(e));
+  }
+  r.content_type = "application/atom+xml; charset=utf-8";
+  r.body = cap::write_atom(feed, entries);
+  return r;
 }
 
 }  // namespace nguon::app::api

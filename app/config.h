@@ -120,10 +120,12 @@ struct Config {
     int max_attempts = 12;
   } mail;
   struct Alerts {
-    int repeat = 3;               // times an alert bulletin is read, 1..20
-    int volume = 100;             // the maximum volume alerts play at, 0..100
-    int poll_seconds = 60;        // Atom feeds of the CAP sources
-    std::string voice = "north";  // north | central | south
+    int repeat = 3;                // times an alert bulletin is read, 1..20
+    int volume = 100;              // the maximum volume alerts play at, 0..100
+    int poll_seconds = 60;         // Atom feeds of the CAP sources
+    std::string voice = "north";   // north | central | south
+    bool second_approver = false;  // console alerts wait for another operator's approval
+    std::string sender;            // <sender> of our CAP alerts; default nguon@<public_url host>
   } alerts;
   struct Log {
     std::string level = "info";

@@ -77,6 +77,7 @@ struct AlertRecord {
   std::string media_id;      // SHA-256 of its audio, "" when none
   std::string xml;           // the CAP document as received (or as issued)
   UnixTime received_at = 0;
+  std::int64_t issued_by = 0;   // the user who issued it from the console; 0 = received
   std::int64_t decided_by = 0;  // the user who approved, rejected or stopped; 0 = none
   UnixTime decided_at = 0;
 };
@@ -84,6 +85,7 @@ struct AlertRecord {
 struct AlertQuery {
   std::optional<AlertState> state;
   std::string within_path;  // owner_path prefix; "" = all
+  std::string origin;       // "push", "feed", "console"; "" = any
   std::size_t limit = 100;
   std::size_t offset = 0;
 };

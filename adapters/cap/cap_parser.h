@@ -58,13 +58,14 @@ struct CapLimits {
 Result<alerts::CapAlert> parse_cap(std::string_view xml, const CapSchema& schema,
                                    const CapLimits& limits = {});
 
-// The alert desk's CapDecoder: parse_cap with a shared schema.
-class SchemaCapDecoder final : public alerts::CapDecoder {
+// The alert desk's CapCodec: parse_cap with a shared schema, and write_cap (cap_writer.h).
+class SchemaCapCodec final : public alerts::CapCodec {
  public:
-  explicit SchemaCapDecoder(std::shared_ptr<const CapSchema> schema) : schema_(std::move(schema)) {}
+  explicit SchemaCapCodec(std::shared_ptr<const CapSchema> schema) : schema_(std::move(schema)) {}
   Result<alerts::CapAlert> decode(std::string_view xml) override {
     return parse_cap(xml, *schema_);
   }
+  std::string encode(const alerts::CapAlert& alert) override;
 
  private:
   std::shared_ptr<const CapSchema> schema_;

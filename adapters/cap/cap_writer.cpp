@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string_view>
 
+#include "adapters/cap/cap_parser.h"
 #include "adapters/cap/cap_time.h"
 
 namespace nguon::cap {
@@ -237,5 +238,11 @@ AtomEntry atom_entry_for(const CapAlert& alert, const std::string& cap_url) {
   }
   return e;
 }
+
+}  // namespace nguon::cap
+
+namespace nguon::cap {
+
+std::string SchemaCapCodec::encode(const alerts::CapAlert& alert) { return write_cap(alert); }
 
 }  // namespace nguon::cap

@@ -24,8 +24,8 @@ inline constexpr int kSourceChangeCount = 12;
 inline constexpr const char* kAlertColumns =
     "id, source_id, sender, identifier, sent, msg_type, status, scope, event, headline, severity, "
     "urgency, certainty, expires, origin, state, reason, owner_unit, owner_path, order_id, "
-    "priority, devices, text, media_id, xml, received_at, decided_by, decided_at";
-inline constexpr int kAlertInsertCount = 27;  // every column but id
+    "priority, devices, text, media_id, xml, received_at, issued_by, decided_by, decided_at";
+inline constexpr int kAlertInsertCount = 28;  // every column but id
 // What update_alert rewrites, in write_alert_changes order.
 inline constexpr const char* kAlertChangeColumns =
     "state, reason, order_id, priority, devices, text, media_id, decided_by, decided_at";
@@ -106,6 +106,7 @@ void write_alert(Writer& w, const AlertRecord& a) {
   w.integer(a.devices);
   for (const std::string* t : {&a.text, &a.media_id, &a.xml}) w.text(*t);
   w.integer(a.received_at);
+  w.integer(a.issued_by);
   w.integer(a.decided_by);
   w.integer(a.decided_at);
 }
@@ -139,8 +140,9 @@ AlertRecord read_alert(const Reader& r) {
   a.media_id = r.text(23);
   a.xml = r.text(24);
   a.received_at = r.integer(25);
-  a.decided_by = r.integer(26);
-  a.decided_at = r.integer(27);
+  a.issued_by = r.integer(26);
+  a.decided_by = r.integer(27);
+  a.decided_at = r.integer(28);
   return a;
 }
 

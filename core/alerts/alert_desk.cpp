@@ -1,6 +1,9 @@
 #include "core/alerts/alert_desk.h"
 
+#include <algorithm>
+#include <array>
 #include <boost/json.hpp>
+#include <tuple>
 #include <utility>
 
 #include "core/alerts/alert_rules.h"
@@ -17,6 +20,12 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxSenderBytes = 500;
 constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxReasonBytes = 1000;
+constexpr size_t kMaxHeadlineBytes = 400;
+constexpr size_t kMaxDescriptionBytes = 4000;
+constexpr size_t kMaxAreas = 50;
+constexpr std::array<std::string_view, 12> kCapCategories{
+    "Geo",    "Met", "Safety",    "Security", "Rescue", "Fire",
+    "Health", "Env", "Transport", "Infra",    "CBRNE",  "Other"};
 
 Error alert_not_found() { return not_found("no such alert"); }
 Error source_not_found() { return not_found("no such alert source"); }
@@ -91,6 +100,25 @@ Status check_scale(std::string_view field, std::string_view value,
 
 }  // namespace
 
+// Trimmed NFC text of 1..max bytes (required) or 0..max (optional); invalid naming the field.
+Result<std::string> clean_text(std::string_view field, const std::string& value, size_t max,
+                               bool required) {
+  std::string out = text::to_nfc(value);
+  out.erase(0, out.find_first_not_of(" \t\r\n"));
+  out.erase(out.find_last_not_of(" \t\r\n") + 1);
+  if ((required && out.empty()) || out.size() > max) {
+    return invalid("invalid_field", std::string(field) + ": " + (required ? "1" : "0") + " to " +
+                                        std::to_string(max) + " bytes");
+  }
+  return out;
+}
+
+// "UBND Phường Hạc Thành": the People's Committee issuing in a unit's name (official unit
+// names carry their kind).
+std::string committee_of(const Unit& u) {
+  return u.code == "VN" ? std::string("Nguồn — Việt Nam") : "UBND " + u.name;
+}
+
 // ---- intake ------------------------------------------------------------------------------------
 
 Result<AlertSource> AlertDesk::source_for_token(const std::string& token) {
@@ -155,13 +183,6 @@ Result<AlertRecord> AlertDesk::decide(AlertRecord record, const AlertSource& sou
   if (alert.msg_type == CapMsgType::kUpdate) {
     NGUON_TRY(end_referenced(record, alert, AlertState::kSuperseded));
   }
-  const CapInfo* info = spoken_info(alert);
-  if (!source.auto_broadcast || !meets_auto_thresholds(source, *info)) {
-    record.state = AlertState::kPending;
-    record.reason = source.auto_broadcast ? "below the source's thresholds: awaiting approval"
-                                          : "the source requires approval";
-    return save(record, "alert.queue", actor);
-  }
   std::optional<Unit> scope;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
     auto u = tx.find_unit(source.unit_code);
@@ -170,12 +191,21 @@ Result<AlertRecord> AlertDesk::decide(AlertRecord record, const AlertSource& sou
     return {};
   }));
   if (!scope) return internal("the source's unit " + source.unit_code + " is gone");
+  const CapInfo* info = spoken_info(alert);
+  if (!source.auto_broadcast || !meets_auto_thresholds(source, *info)) {
+    auto plan = plan_for(alert, *scope);
+    if (!plan) return plan.error();
+    if (plan->devices == 0) return record_unreachable(std::move(record), *scope);
+    record.devices = static_cast<std::int64_t>(plan->devices);  // for the approver to weigh
+    record.state = AlertState::kPending;
+    record.reason = source.auto_broadcast ? "below the source's thresholds: awaiting approval"
+                                          : "the source requires approval";
+    return save(record, "alert.queue", actor);
+  }
   return dispatch(std::move(record), alert, *scope);
 }
 
-Result<AlertRecord> AlertDesk::dispatch(AlertRecord record, const CapAlert& alert,
-                                        const Unit& scope) {
-  const std::string actor = "cap:" + record.sender;
+Result<TargetPlan> AlertDesk::plan_for(const CapAlert& alert, const Unit& scope) {
   TargetPlan plan;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
     auto devices = tx.devices_in({scope.path}, {});
@@ -188,11 +218,23 @@ Result<AlertRecord> AlertDesk::dispatch(AlertRecord record, const CapAlert& aler
     plan = plan_targets(alert, scope, devices.value(), path_of);
     return {};
   }));
-  if (plan.areas.empty() && plan.device_ids.empty()) {
-    record.state = AlertState::kRecorded;
-    record.reason = "no device of " + scope.code + " lies in the alert's area";
-    return save(record, "alert.record", actor);
-  }
+  return plan;
+}
+
+Result<AlertRecord> AlertDesk::record_unreachable(AlertRecord record, const Unit& scope) {
+  record.state = AlertState::kRecorded;
+  record.devices = 0;
+  record.reason = "no device of " + scope.code + " lies in the alert's area";
+  return save(record, "alert.record", "cap:" + record.sender);
+}
+
+Result<AlertRecord> AlertDesk::dispatch(AlertRecord record, const CapAlert& alert,
+                                        const Unit& scope) {
+  const std::string actor = "cap:" + record.sender;
+  auto planned = plan_for(alert, scope);
+  if (!planned) return planned.error();
+  const TargetPlan& plan = planned.value();
+  if (plan.devices == 0) return record_unreachable(std::move(record), scope);
   auto audio = voice_.speak(record.text);
   if (!audio) {
     record.state = AlertState::kPending;
@@ -342,6 +384,10 @@ Result<AlertRecord> AlertDesk::approve(const access::Principal& p, std::int64_t 
     if (r->state != AlertState::kPending) {
       return conflict("not_pending", "only a pending alert can be approved");
     }
+    if (options_.second_approver && r->issued_by != 0 && r->issued_by == p.user_id) {
+      return Error{ErrorKind::kForbidden, "second_approver_required",
+                   "another operator must approve an alert you issued"};
+    }
     auto u = tx.find_unit(r->owner_unit);
     if (!u) return u.error();
     if (!u.value()) return internal("the alert's unit " + r->owner_unit + " is gone");
@@ -352,7 +398,7 @@ Result<AlertRecord> AlertDesk::approve(const access::Principal& p, std::int64_t 
   if (record->expires != 0 && record->expires <= clock_.now()) {
     return invalid("cap_expired", "the alert has expired; it can only be rejected");
   }
-  auto alert = decoder_.decode(record->xml);
+  auto alert = codec_.decode(record->xml);
   if (!alert) return internal("the stored CAP document no longer parses: " + alert.error().message);
   record->decided_by = p.user_id;
   record->decided_at = clock_.now();
@@ -403,11 +449,205 @@ Result<AlertRecord> AlertDesk::stop(const access::Principal& p, std::int64_t id,
   }));
   Status stopped = devices_.stop_order_system(record->order_id, origin.actor);
   if (!stopped && stopped.error().kind != ErrorKind::kUnavailable) return stopped.error();
-  record->state = AlertState::kStopped;
-  record->reason = "stopped by " + origin.actor;
   record->decided_by = p.user_id;
   record->decided_at = clock_.now();
-  return save(*record, "alert.stop", origin.actor);
+  if (record->origin != "console") {
+    record->state = AlertState::kStopped;
+    record->reason = "stopped by " + origin.actor;
+    return save(*record, "alert.stop", origin.actor);
+  }
+  // Ours: the stop is a CAP Cancel, published for the systems that follow our feed.
+  record->state = AlertState::kCancelled;
+  record->reason = "cancelled by " + origin.actor;
+  auto saved = save(*record, "alert.cancel", origin.actor);
+  if (!saved) return saved.error();
+  auto original = codec_.decode(record->xml);
+  if (!original) return internal("the stored CAP document no longer parses");
+  CapAlert cancel;
+  cancel.identifier = record->identifier + "-HUY";
+  cancel.sender = record->sender;
+  cancel.sent = std::max(clock_.now(), original->sent + 1);
+  cancel.status = original->status;
+  cancel.msg_type = CapMsgType::kCancel;
+  cancel.scope = CapScope::kPublic;
+  cancel.references = {{original->sender, original->identifier, original->sent}};
+  cancel.note = "Đã hủy: " + record->headline;
+  Unit owner;
+  owner.code = record->owner_unit;
+  owner.path = record->owner_path;
+  auto published = record_local(cancel, owner, p.user_id, origin);
+  if (!published) return published.error();
+  return saved;
+}
+
+Result<CapAlert> AlertDesk::local_alert(Tx& tx, const access::Principal& p, LocalAlertDraft& d,
+                                        Unit& owner) {
+  auto unit = tx.find_unit(d.owner_unit);
+  if (!unit) return unit.error();
+  if (!unit.value() || !access::can_read(p, unit.value()->path)) {
+    return invalid("invalid_reference", "owner_unit: no unit " + d.owner_unit);
+  }
+  if (!operates(p, unit.value()->path)) {
+    return forbidden("you are not a station operator of " + d.owner_unit);
+  }
+  owner = std::move(*unit.value());
+  if (d.status != "Actual" && d.status != "Exercise" && d.status != "Test") {
+    return invalid("invalid_field", "status: Actual, Exercise or Test");
+  }
+  if (std::find(kCapCategories.begin(), kCapCategories.end(), d.category) == kCapCategories.end()) {
+    return invalid("invalid_field", "category: a CAP category (Geo, Met, Safety, …)");
+  }
+  NGUON_TRY(check_scale("severity", d.severity, severity_rank));
+  NGUON_TRY(check_scale("urgency", d.urgency, urgency_rank));
+  NGUON_TRY(check_scale("certainty", d.certainty, certainty_rank));
+  if (d.expires_minutes < 5 || d.expires_minutes > 10080) {
+    return invalid("invalid_field", "expires_minutes: 5 to 10080");
+  }
+  CapInfo info;
+  info.language = "vi-VN";
+  info.categories = {d.category};
+  for (auto [field, value, max, required] :
+       {std::tuple{"event", &d.event, kMaxNameBytes, true},
+        {"headline", &d.headline, kMaxHeadlineBytes, true},
+        {"description", &d.description, kMaxDescriptionBytes, false},
+        {"instruction", &d.instruction, kMaxDescriptionBytes, false}}) {
+    auto cleaned = clean_text(field, *value, max, required);
+    if (!cleaned) return cleaned.error();
+    *value = std::move(cleaned.value());
+  }
+  if (d.areas.empty() && d.polygon.empty()) {
+    return invalid("invalid_field", "areas: choose units or draw a polygon");
+  }
+  if (d.areas.size() > kMaxAreas) return invalid("invalid_field", "areas: at most 50 units");
+  for (const std::string& code : d.areas) {
+    auto u = tx.find_unit(code);
+    if (!u) return u.error();
+    if (!u.value() || !u.value()->path.starts_with(owner.path)) {
+      return invalid("invalid_reference", "areas: " + code + " is not inside " + owner.code);
+    }
+    CapArea area;
+    area.area_desc = u.value()->name;
+    area.geocodes = {{std::string(kAdminGeocodeName), code}};
+    info.areas.push_back(std::move(area));
+  }
+  if (!d.polygon.empty()) {
+    if (!(d.polygon.front() == d.polygon.back())) d.polygon.push_back(d.polygon.front());
+    Status ring = validate_polygon(d.polygon);
+    if (!ring) return invalid("invalid_field", "polygon: " + ring.error().message);
+    CapArea drawn;
+    drawn.area_desc = "Vùng cảnh báo vẽ trên bản đồ";
+    drawn.polygons = {d.polygon};
+    info.areas.push_back(std::move(drawn));
+  }
+  const UnixTime now = clock_.now();
+  info.event = d.event;
+  info.urgency = d.urgency;
+  info.severity = d.severity;
+  info.certainty = d.certainty;
+  info.expires = now + static_cast<UnixTime>(d.expires_minutes) * 60;
+  info.sender_name = committee_of(owner);
+  info.headline = d.headline;
+  info.description = d.description;
+  info.instruction = d.instruction;
+  CapAlert alert;
+  alert.identifier =
+      "NGUON-" + owner.code + "-" + std::to_string(now) + "-" + crypto_.random_hex(4);
+  alert.sender = options_.sender;
+  alert.sent = now;
+  alert.status = d.status == "Test"       ? CapStatus::kTest
+                 : d.status == "Exercise" ? CapStatus::kExercise
+                                          : CapStatus::kActual;
+  alert.msg_type = CapMsgType::kAlert;
+  alert.scope = CapScope::kPublic;
+  alert.infos = {std::move(info)};
+  return alert;
+}
+
+Result<AlertRecord> AlertDesk::record_local(const CapAlert& alert, const Unit& owner,
+                                            std::int64_t user, const RequestOrigin& origin) {
+  std::string xml = codec_.encode(alert);
+  // What we publish must pass the schema we demand of others.
+  if (auto valid = codec_.decode(xml); !valid) {
+    return internal("the issued CAP document fails validation: " + valid.error().message);
+  }
+  AlertSource self;
+  self.sender = options_.sender;
+  self.unit_code = owner.code;
+  self.unit_path = owner.path;
+  AlertRecord record = summarise(self, alert, std::move(xml), "console", clock_.now());
+  record.issued_by = user;
+  record.state = AlertState::kRecorded;
+  if (alert.msg_type == CapMsgType::kCancel) {
+    record.reason = "cancels " + alert.references.front().identifier;
+  }
+  NGUON_TRY(store_.write([&](Tx& tx) -> Status {
+    auto id = tx.insert_alert(record);
+    if (!id) return id.error();
+    record.id = id.value();
+    return audit::append(tx, crypto_,
+                         {0, record.received_at, origin.actor, "alert.issue",
+                          "alert:" + std::to_string(record.id), "",
+                          json::serialize(json::object{{"identifier", record.identifier},
+                                                       {"msg_type", record.msg_type},
+                                                       {"status", record.status},
+                                                       {"headline", record.headline}}),
+                          origin.ip});
+  }));
+  return record;
+}
+
+Result<AlertRecord> AlertDesk::issue(const access::Principal& p, LocalAlertDraft draft,
+                                     const RequestOrigin& origin) {
+  Unit owner;
+  std::optional<CapAlert> alert;
+  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
+    auto built = local_alert(tx, p, draft, owner);
+    if (!built) return built.error();
+    alert = std::move(built.value());
+    return {};
+  }));
+  auto record = record_local(*alert, owner, p.user_id, origin);
+  if (!record) return record.error();
+  if (std::string why = recorded_only_reason(*alert); !why.empty()) {
+    record->reason = why;
+    return save(*record, "alert.record", origin.actor);
+  }
+  if (options_.second_approver) {
+    auto plan = plan_for(*alert, owner);
+    if (!plan) return plan.error();
+    if (plan->devices == 0) return record_unreachable(std::move(record.value()), owner);
+    record->devices = static_cast<std::int64_t>(plan->devices);
+    record->state = AlertState::kPending;
+    record->reason = "awaiting a second operator's approval";
+    return save(*record, "alert.queue", origin.actor);
+  }
+  return dispatch(std::move(record.value()), *alert, owner);
+}
+
+Result<std::vector<AlertRecord>> AlertDesk::published(std::size_t limit) {
+  std::vector<AlertRecord> out;
+  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
+    AlertQuery q;
+    q.origin = "console";
+    q.limit = limit;
+    auto rows = tx.list_alerts(q);
+    if (!rows) return rows.error();
+    out = std::move(rows.value());
+    return {};
+  }));
+  return out;
+}
+
+Result<AlertRecord> AlertDesk::published_one(std::int64_t id) {
+  std::optional<AlertRecord> out;
+  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
+    auto found = tx.find_alert(id);
+    if (!found) return found.error();
+    if (!found.value() || found.value()->origin != "console") return alert_not_found();
+    out = std::move(found.value());
+    return {};
+  }));
+  return std::move(*out);
 }
 
 // ---- sources ---------------------------------------------------------------------------------

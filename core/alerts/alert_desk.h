@@ -28,6 +28,7 @@
 
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/alerts/alert_rules.h"
 #include "core/alerts/cap_model.h"
 #include "core/alerts_model.h"
 #include "core/devices/device_service.h"
@@ -49,17 +50,41 @@ class AlertVoice {
   virtual Result<SpokenAudio> speak(const std::string& text) = 0;
 };
 
-// Reads a stored CAP document back (the adapter that parsed it first): approving a queued
-// alert plans its targets again, on today's devices.
-class CapDecoder {
+// Reads and writes CAP 1.2 documents (adapters/cap): a stored document is read back when a
+// queued alert is approved (its targets are planned again, on today's devices); alerts issued
+// here are written as CAP for the public feed, and read back to prove them schema-valid.
+class CapCodec {
  public:
-  virtual ~CapDecoder() = default;
+  virtual ~CapCodec() = default;
   virtual Result<CapAlert> decode(std::string_view xml) = 0;
+  virtual std::string encode(const CapAlert& alert) = 0;
 };
 
 struct AlertDeskOptions {
   int repeat = 3;    // times the bulletin is read (1..20)
   int volume = 100;  // the maximum configured volume (0..100)
+  // Alerts issued from the console wait for a second operator's approval.
+  bool second_approver = false;
+  std::string sender = "nguon@localhost";  // <sender> of the alerts issued here
+};
+
+// An alert an operator issues from the console (an emergency order): it becomes a CAP 1.2
+// document of this system's sender, published in the feed, and a broadcast.
+struct LocalAlertDraft {
+  std::string owner_unit;           // issued in this unit's name; the operator must operate it
+  std::string status = "Actual";    // Actual, Exercise or Test (the last two are not broadcast)
+  std::string category = "Safety";  // a CAP category: Geo, Met, Safety, Security, Rescue, Fire,
+                                    // Health, Env, Transport, Infra, CBRNE, Other
+  std::string event;
+  std::string headline;
+  std::string description;
+  std::string instruction;
+  std::string severity = "Extreme";
+  std::string urgency = "Immediate";
+  std::string certainty = "Observed";
+  std::vector<std::string> areas;  // unit codes inside owner_unit
+  std::vector<GeoPoint> polygon;   // optional ring drawn on the map (closed here if open)
+  int expires_minutes = 360;       // 5 .. 10080
 };
 
 // What an administrator sets on a source.
@@ -86,13 +111,13 @@ struct CreatedSource {
 class AlertDesk {
  public:
   AlertDesk(Store& store, Clock& clock, Crypto& crypto, DeviceService& devices, AlertVoice& voice,
-            CapDecoder& decoder, AlertDeskOptions options)
+            CapCodec& codec, AlertDeskOptions options)
       : store_(store),
         clock_(clock),
         crypto_(crypto),
         devices_(devices),
         voice_(voice),
-        decoder_(decoder),
+        codec_(codec),
         options_(options) {}
 
   // ---- intake ----
@@ -105,6 +130,10 @@ class AlertDesk {
                              const std::string& origin);
 
   // ---- operators (station operators and admins over the alert's owner unit) ----
+  // Issues an alert from the console (see LocalAlertDraft): broadcast at once, or pending when
+  // a second approver is required; Test and Exercise alerts are only recorded and published.
+  Result<AlertRecord> issue(const access::Principal& p, LocalAlertDraft draft,
+                            const RequestOrigin& origin);
   Result<AlertRecord> get(const access::Principal& p, std::int64_t id);
   Result<std::vector<AlertRecord>> list(const access::Principal& p, AlertQuery query);
   // pending → broadcast (or recorded when its area holds no device any more).
@@ -113,7 +142,8 @@ class AlertDesk {
   // pending → rejected; the reason is required.
   Result<AlertRecord> reject(const access::Principal& p, std::int64_t id, const std::string& reason,
                              const RequestOrigin& origin);
-  // broadcast → stopped (a stop is sent to every target).
+  // broadcast → stopped (a stop is sent to every target). An alert issued here is cancelled
+  // instead: its CAP Cancel is issued and published too.
   Result<AlertRecord> stop(const access::Principal& p, std::int64_t id,
                            const RequestOrigin& origin);
 
@@ -128,24 +158,32 @@ class AlertDesk {
   Result<std::vector<AlertSource>> sources(const access::Principal& p);
   // Enabled sources with a feed URL, for the poller (trusted caller).
   Result<std::vector<AlertSource>> polled_sources();
+  // The alerts issued here, newest first (the public CAP feed); and one of them by id.
+  Result<std::vector<AlertRecord>> published(std::size_t limit);
+  Result<AlertRecord> published_one(std::int64_t id);
   // The poller's outcome for a source ("" = fetched fine).
   Status record_poll(std::int64_t source_id, const std::string& error);
 
  private:
   Result<AlertRecord> decide(AlertRecord record, const AlertSource& source, const CapAlert& alert);
   Result<AlertRecord> dispatch(AlertRecord record, const CapAlert& alert, const Unit& scope);
+  Result<TargetPlan> plan_for(const CapAlert& alert, const Unit& scope);
+  Result<AlertRecord> record_unreachable(AlertRecord record, const Unit& scope);
   Status end_referenced(const AlertRecord& record, const CapAlert& alert, AlertState end_state);
   Result<AlertRecord> load_operated(Tx& tx, const access::Principal& p, std::int64_t id);
   Result<AlertRecord> save(const AlertRecord& record, const std::string& action,
                            const std::string& actor);
   Status check_source(Tx& tx, const access::Principal& p, AlertSource& s);
+  Result<CapAlert> local_alert(Tx& tx, const access::Principal& p, LocalAlertDraft& d, Unit& owner);
+  Result<AlertRecord> record_local(const CapAlert& alert, const Unit& owner, std::int64_t user,
+                                   const RequestOrigin& origin);
 
   Store& store_;
   Clock& clock_;
   Crypto& crypto_;
   DeviceService& devices_;
   AlertVoice& voice_;
-  CapDecoder& decoder_;
+  CapCodec& codec_;
   AlertDeskOptions options_;
 };
 

@@ -50,9 +50,9 @@ class AlertDeskTest : public ::testing::Test {
  protected:
   AlertDeskTest()
       : schema_(cap::CapSchema::from_file(NGUON_CAP_XSD).value()),
-        decoder_(schema_),
+        codec_(schema_),
         voice_(w_.media),
-        desk_(w_.db.store(), w_.clock, w_.crypto, *w_.service, voice_, decoder_, {3, 100}) {}
+        desk_(w_.db.store(), w_.clock, w_.crypto, *w_.service, voice_, codec_, {3, 100}) {}
 
   // A device in `commune` at (lat, lon), registered by the national admin.
   std::string device(const std::string& serial, const std::string& commune, double lat,
@@ -117,7 +117,7 @@ class AlertDeskTest : public ::testing::Test {
 
   testing::DeviceWorld w_;
   std::shared_ptr<const cap::CapSchema> schema_;
-  cap::SchemaCapDecoder decoder_;
+  cap::SchemaCapCodec codec_;
   TextVoice voice_;
   AlertDesk desk_;
   access::Principal admin_ = principal("admin", Role::kAdmin, "VN", "VN/");
@@ -383,6 +383,127 @@ TEST_F(AlertDeskTest, TokensIdentifySourcesAndCanBeReplaced) {
   d.min_severity = "Severe";
   d.sender = "has space@y.vn";
   EXPECT_EQ(desk_.create_source(admin_, d, kOrigin).error().code, "invalid_field");
+}
+
+// ---- alerts issued from the console
+// --------------------------------------------------------------
+
+LocalAlertDraft flood_order(std::vector<std::string> areas) {
+  LocalAlertDraft d;
+  d.owner_unit = "38";
+  d.category = "Met";
+  d.event = "Lũ quét";
+  d.headline = "Lũ quét trên sông Mã";
+  d.description = "Nước sông Mã lên nhanh.";
+  d.instruction = "Di chuyển lên vùng cao ngay.";
+  d.areas = std::move(areas);
+  return d;
+}
+
+TEST_F(AlertDeskTest, AnOperatorsOrderBecomesAValidCapAlertAndABroadcast) {
+  device("SN-A", "14797", 19.80, 105.78);
+  device("SN-B", "16597", 19.70, 105.90);
+  const auto op = principal("vh.38", Role::kStationOperator, "38", "VN/38/");
+  auto issued = desk_.issue(op, flood_order({"16597"}), kOrigin);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  EXPECT_EQ(issued->origin, "console");
+  EXPECT_EQ(issued->state, AlertState::kBroadcast) << issued->reason;
+  EXPECT_EQ(issued->devices, 1);
+  EXPECT_EQ(topics(), (std::set<std::string>{"nguon/v1/a/16597/cmd"}));
+
+  // The published document passes the CAP 1.2 schema and says what the operator ordered.
+  auto doc = cap::parse_cap(issued->xml, *schema_);
+  ASSERT_TRUE(doc.ok()) << doc.error().message << "\n" << issued->xml;
+  EXPECT_EQ(doc->sender, "nguon@localhost");
+  EXPECT_EQ(doc->infos[0].language, "vi-VN");
+  EXPECT_EQ(doc->infos[0].sender_name, "UBND Tỉnh Thanh Hóa");
+  EXPECT_EQ(admin_geocodes(doc->infos[0].areas[0]), std::vector<std::string>{"16597"});
+  EXPECT_EQ(doc->infos[0].expires, w_.clock.now() + 360 * 60);
+  EXPECT_EQ(desk_.published(10)->size(), 1u);
+
+  // Stopping our own alert cancels it: a CAP Cancel referencing it is published too.
+  auto stopped = desk_.stop(op, issued->id, kOrigin);
+  ASSERT_TRUE(stopped.ok()) << stopped.error().message;
+  EXPECT_EQ(stopped->state, AlertState::kCancelled);
+  auto feed = desk_.published(10).value();
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[0].msg_type, "Cancel");
+  auto cancel = cap::parse_cap(feed[0].xml, *schema_);
+  ASSERT_TRUE(cancel.ok()) << cancel.error().message;
+  ASSERT_EQ(cancel->references.size(), 1u);
+  EXPECT_EQ(cancel->references[0].identifier, doc->identifier);
+  EXPECT_EQ(std::get<protocol::StopOrder>(published().back().second.data).order, issued->order_id);
+}
+
+TEST_F(AlertDeskTest, AnOrderIsRefusedOutsideTheOperatorsUnitAndWithBadFields) {
+  device("SN-A", "14797", 19.80, 105.78);
+  const auto commune_op = principal("vh.b", Role::kStationOperator, "16597", "VN/38/16597/");
+  EXPECT_EQ(desk_.issue(commune_op, flood_order({"14797"}), kOrigin).error().kind,
+            ErrorKind::kInvalid);  // owner 38 is not readable for a commune operator
+  LocalAlertDraft own = flood_order({"14797"});
+  own.owner_unit = "16597";
+  EXPECT_EQ(desk_.issue(commune_op, own, kOrigin).error().code, "invalid_reference");
+  const auto op = principal("vh.38", Role::kStationOperator, "38", "VN/38/");
+  const auto editor = principal("bt.38", Role::kEditor, "38", "VN/38/");
+  EXPECT_EQ(desk_.issue(editor, flood_order({"14797"}), kOrigin).error().kind,
+            ErrorKind::kForbidden);
+  LocalAlertDraft bad = flood_order({});
+  EXPECT_EQ(desk_.issue(op, bad, kOrigin).error().code, "invalid_field");  // no area
+  bad = flood_order({"14797"});
+  bad.headline = "   ";
+  EXPECT_EQ(desk_.issue(op, bad, kOrigin).error().code, "invalid_field");
+  bad = flood_order({"14797"});
+  bad.polygon = {{19.6, 105.8}, {19.8, 106.0}, {19.6, 106.0}, {19.8, 105.8}};  // a bow tie
+  EXPECT_EQ(desk_.issue(op, bad, kOrigin).error().code, "invalid_field");
+  bad = flood_order({"14797"});
+  bad.severity = "Catastrophic";
+  EXPECT_EQ(desk_.issue(op, bad, kOrigin).error().code, "invalid_field");
+  EXPECT_TRUE(w_.bus.sent.empty());
+  EXPECT_TRUE(desk_.published(10)->empty());
+}
+
+TEST_F(AlertDeskTest, ADrawnPolygonReachesTheDevicesInsideIt) {
+  const std::string inside = device("SN-IN", "16597", 19.70, 105.90);
+  device("SN-OUT", "14797", 19.95, 105.50);
+  const auto op = principal("vh.38", Role::kStationOperator, "38", "VN/38/");
+  LocalAlertDraft d = flood_order({});
+  d.polygon = {{19.6, 105.8}, {19.6, 106.0}, {19.75, 106.0}, {19.75, 105.8}};  // closed here
+  auto issued = desk_.issue(op, d, kOrigin);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  EXPECT_EQ(topics(), (std::set<std::string>{"nguon/v1/d/" + inside + "/cmd"}));
+}
+
+TEST_F(AlertDeskTest, TestOrdersArePublishedButNeverPlayed) {
+  device("SN-A", "14797", 19.80, 105.78);
+  const auto op = principal("vh.38", Role::kStationOperator, "38", "VN/38/");
+  LocalAlertDraft d = flood_order({"14797"});
+  d.status = "Test";
+  auto issued = desk_.issue(op, d, kOrigin);
+  ASSERT_TRUE(issued.ok());
+  EXPECT_EQ(issued->state, AlertState::kRecorded);
+  EXPECT_EQ(cap::parse_cap(issued->xml, *schema_)->status, CapStatus::kTest);
+  EXPECT_TRUE(w_.bus.sent.empty());
+  EXPECT_EQ(desk_.published(10)->size(), 1u);
+}
+
+TEST_F(AlertDeskTest, WithASecondApproverTheIssuerCannotApproveTheirOwnOrder) {
+  device("SN-A", "14797", 19.80, 105.78);
+  AlertDesk guarded(w_.db.store(), w_.clock, w_.crypto, *w_.service, voice_, codec_,
+                    {3, 100, true, "nguon@tinh38.example.vn"});
+  auto op = principal("vh.38", Role::kStationOperator, "38", "VN/38/");
+  op.user_id = 7;
+  auto issued = guarded.issue(op, flood_order({"14797"}), kOrigin);
+  ASSERT_TRUE(issued.ok());
+  EXPECT_EQ(issued->state, AlertState::kPending);
+  EXPECT_EQ(issued->devices, 1);
+  EXPECT_TRUE(w_.bus.sent.empty());
+  EXPECT_EQ(guarded.approve(op, issued->id, kOrigin).error().code, "second_approver_required");
+  auto second = principal("vh2.38", Role::kStationOperator, "38", "VN/38/");
+  second.user_id = 8;
+  auto approved = guarded.approve(second, issued->id, kOrigin);
+  ASSERT_TRUE(approved.ok()) << approved.error().message;
+  EXPECT_EQ(approved->state, AlertState::kBroadcast);
+  EXPECT_EQ(topics(), (std::set<std::string>{"nguon/v1/a/14797/cmd"}));
 }
 
 // ---- the Atom feed poller (app/alerts_stack.h) over a loopback HTTP server ----

@@ -463,6 +463,7 @@ CREATE TABLE alerts (
   media_id TEXT NOT NULL,
   xml TEXT NOT NULL,
   received_at BIGINT NOT NULL,
+  issued_by BIGINT NOT NULL,
   decided_by BIGINT NOT NULL,
   decided_at BIGINT NOT NULL,
   UNIQUE (sender, identifier)

@@ -2311,12 +2311,14 @@ class PgTx final : public Tx {
     auto r = exec(c_,
                   sql({"SELECT ", alert_rows::kAlertColumns,
                        " FROM alerts WHERE owner_path LIKE $1 ESCAPE '\\'"
-                       " AND ($2 = '' OR state = $2) ORDER BY id DESC LIMIT $3 OFFSET $4"}),
+                       " AND ($2 = '' OR state = $2) AND ($5 = '' OR origin = $5)"
+                       " ORDER BY id DESC LIMIT $3 OFFSET $4"}),
                   Params()
                       .text(like_literal(q.within_path) + "%")
                       .text(q.state ? alert_names::state_name(*q.state) : std::string_view())
                       .limit(std::min<size_t>(q.limit, 1000))
-                      .limit(std::min<size_t>(q.offset, 1000000)));
+                      .limit(std::min<size_t>(q.offset, 1000000))
+                      .text(q.origin));
     if (!r) return r.error();
     return all_rows<AlertRecord>(r.value(), read_alert_record);
   }

@@ -1799,11 +1799,13 @@ class SqliteTx final : public Tx {
   Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& q) override {
     Stmt s(db_, std::string("SELECT ") + alert_rows::kAlertColumns +
                     " FROM alerts WHERE substr(owner_path, 1, length(?1)) = ?1"
-                    " AND (?2 = '' OR state = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4");
+                    " AND (?2 = '' OR state = ?2) AND (?5 = '' OR origin = ?5)"
+                    " ORDER BY id DESC LIMIT ?3 OFFSET ?4");
     s.bind(1, q.within_path)
         .bind(2, q.state ? alert_names::state_name(*q.state) : std::string_view())
         .bind(3, static_cast<std::int64_t>(std::min<size_t>(q.limit, 1000)))
-        .bind(4, static_cast<std::int64_t>(std::min<size_t>(q.offset, 1000000)));
+        .bind(4, static_cast<std::int64_t>(std::min<size_t>(q.offset, 1000000)))
+        .bind(5, q.origin);
     return collect<AlertRecord>(s, read_alert_record);
   }
 
@@ -2482,6 +2484,7 @@ CREATE TABLE alerts (
   media_id TEXT NOT NULL,
   xml TEXT NOT NULL,
   received_at INTEGER NOT NULL,
+  issued_by INTEGER NOT NULL,
   decided_by INTEGER NOT NULL,
   decided_at INTEGER NOT NULL,
   UNIQUE (sender, identifier)
