@@ -250,6 +250,7 @@ Result<AlertRecord> AlertDesk::dispatch(AlertRecord record, const CapAlert& aler
   ProgrammeItem item;
   item.kind = ProgrammeItemKind::kMedia;
   item.sha256 = audio->sha256;
+  item.duration_ms = audio->duration_ms;
   item.title = record.headline.empty() ? record.event : record.headline;
   order.items = {item};
   order.repeat = options_.repeat;

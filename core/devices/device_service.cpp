@@ -1077,6 +1077,7 @@ Result<protocol::PlayItem> DeviceService::compile_item(Tx& tx, const access::Pri
       return invalid("invalid_field", "items: sha256 is 64 lower-case hex digits");
     }
     sha = item.sha256;
+    out.duration_ms = std::max<std::int64_t>(item.duration_ms, 0);
   } else {
     return invalid("invalid_field", "items: kind is media, bulletin or stream");
   }

@@ -95,3 +95,62 @@ TEST_F(CapEndToEnd, AnAlertForOneCommunePlaysOnlyThereAndItsCancelStopsIt) {
 
 }  // namespace
 }  // namespace nguon
+
+namespace nguon {
+namespace {
+using namespace e2e;
+
+// Issue 6, item 5: an emergency order from the console preempts a bulletin that is playing on
+// the agent (reported interrupted: preempted), plays at once, and is published as CAP 1.2 in
+// the public Atom feed; cancelling it stops it on the agent and publishes the Cancel.
+TEST_F(CapEndToEnd, AConsoleEmergencyPreemptsABulletinAndIsPublishedAsCap) {
+  const std::int64_t bulletin = published_bulletin();
+  const std::string sha = audio_of(bulletin);
+  const std::string a = add_agent(kCommuneA, "SN-A");
+  ASSERT_TRUE(eventually([&] { return online(a); }, 20s));
+
+  // A normal bulletin, repeated so that it is still playing when the emergency comes.
+  Reply normal =
+      admin_.post("/api/v1/broadcasts", R"({"areas":[")" + kCommuneA +
+                                            R"("],"priority":"normal","repeat":20,"items":[)"
+                                            R"({"kind":"bulletin","bulletin_id":)" +
+                                            std::to_string(bulletin) + R"(}]})");
+  ASSERT_EQ(normal.status, 201) << normal.body;
+  ASSERT_TRUE(eventually([&] { return fs::exists(played_file(a, sha)); }, 30s));
+
+  Reply issued = admin_.post("/api/v1/alerts", R"({"owner_unit":"38","category":"Met",)"
+                                               R"("event":"Lũ quét","headline":"Lũ quét trên )"
+                                               R"(sông Mã","instruction":"Di chuyển lên vùng )"
+                                               R"(cao ngay.","areas":[")" +
+                                                   kCommuneA + R"("]})");
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const json::object alert = json::parse(issued.body).as_object();
+  EXPECT_EQ(alert.at("state").as_string(), "broadcast") << issued.body;
+  EXPECT_EQ(alert.at("priority").as_string(), "emergency");
+  const std::string alert_sha(alert.at("media_id").as_string());
+  ASSERT_TRUE(eventually([&] { return has_play_with_reason(a, "interrupted", "preempted"); }, 30s))
+      << "the bulletin was not preempted: " << json::serialize(plays_of(a));
+  ASSERT_TRUE(eventually([&] { return fs::exists(played_file(a, alert_sha)); }, 30s))
+      << "the emergency never played";
+  EXPECT_EQ(read_file(played_file(a, alert_sha)), stored_bytes(alert_sha));
+
+  // Public, without a login: the feed lists it and links its CAP document.
+  const std::int64_t id = alert.at("id").as_int64();
+  Reply feed = request(port_, "GET", "/cap/alerts.atom");
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_NE(feed.body.find("/cap/alerts/" + std::to_string(id) + ".cap"), std::string::npos);
+  Reply doc = request(port_, "GET", "/cap/alerts/" + std::to_string(id) + ".cap");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.content_type, "application/cap+xml; charset=utf-8");
+  EXPECT_NE(doc.body.find("<valueName>VN-ADM</valueName>"), std::string::npos) << doc.body;
+
+  // Stopping it cancels it: the agent stops, the feed carries the Cancel.
+  Reply stopped = admin_.post("/api/v1/alerts/" + std::to_string(id) + "/stop", "{}");
+  ASSERT_EQ(stopped.status, 200) << stopped.body;
+  EXPECT_EQ(json::parse(stopped.body).at("state").as_string(), "cancelled");
+  ASSERT_TRUE(eventually([&] { return has_play_with_reason(a, "interrupted", "stopped"); }, 30s));
+  EXPECT_NE(request(port_, "GET", "/cap/alerts.atom").body.find("Hủy cảnh báo"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nguon
