@@ -78,8 +78,8 @@ struct ProgrammeItem {
   std::string sha256;            // kMedia
   std::string url;               // kStream
   std::int64_t duration_s = 0;   // kStream
-  std::int64_t duration_ms = 0;  // kMedia: its length when the caller knows it (0: unknown)
   std::string title;
+  std::int64_t duration_ms = 0;  // kMedia: its length when the caller knows it (0: unknown)
   friend bool operator==(const ProgrammeItem&, const ProgrammeItem&) = default;
 };
 

@@ -153,7 +153,7 @@ Result<std::vector<ProgrammeItem>> decode_programme_items(std::string_view text)
     auto k = parse_programme_item_kind(kind->as_string());
     if (!k) return corrupt("programme items");
     out.push_back({*k, bulletin->as_int64(), std::string(sha->as_string()),
-                   std::string(url->as_string()), duration->as_int64(), 0,
+                   std::string(url->as_string()), duration->as_int64(),
                    std::string(title->as_string())});
   }
   return out;
