@@ -4,14 +4,16 @@
 // alerts with that token (POST /api/v1/cap, as the authority would). They appear in the open list
 // on its own (10 s refresh) as pending, highlighted; the detail shows the broadcast text, the
 // circle on a map without tiles, the unit of the geocode and the CAP document. The admin rejects
-// one with a reason (required) and approves the other (no device is registered, so the server
-// only records it); a new token replaces the old one. A station operator sees the alerts but not
-// the sources; a viewer sees neither. Also checked: English labels, a narrow phone screen, no CSP
-// violation, no page error, nothing fetched from outside the server.
+// one with a reason (required) and approves the other after a confirmation (no device is
+// registered: the server either records it or sends the order to the area's units; only the
+// move away from "pending" is required, and an alert on air is then stopped); a new token
+// replaces the old one. A station operator sees the alerts but not the sources; a viewer sees
+// neither. Also checked: English labels, a narrow phone screen, no CSP violation, no page error,
+// nothing fetched from outside the server.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
 
 const SENDER = 'canhbao@kttv.gov.vn';
 const SOURCE_NAME = 'Đài Khí tượng Thủy văn tỉnh Thanh Hóa';
@@ -165,6 +167,20 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
   });
 
   test('pushed alerts appear in the open list by themselves, pending and highlighted', async () => {
+    // A loudspeaker cluster in the alerts' commune: an area without devices is only recorded.
+    const device = await apiJson(page, '/api/v1/devices', 'POST', {
+      kind: 'cluster',
+      name: 'Cụm loa Hạc Thành',
+      serial: 'SN-ALERT-1',
+      vendor: 'Test',
+      model: 'IP-1',
+      commune_code: '14797',
+      lat: 19.807,
+      lon: 105.776,
+      horns: 4,
+      watts: 120,
+    });
+    assert.equal(device.status, 201, JSON.stringify(device.body));
     await page.getByTestId('alertsrc-back').click();
     await page.getByTestId('alerts-empty').waitFor();
     const a = await pushCap(
@@ -265,7 +281,7 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     assert.equal(got.body.state, 'rejected');
   });
 
-  test('the admin approves an alert after confirming; with no device it is not pending any more', async () => {
+  test('the admin approves an alert after confirming; it is not pending any more (and stops when on air)', async () => {
     await page.goto(`/#/alerts/${flood}`);
     await page.locator(`[data-testid="alert-detail"][data-id="${flood}"][data-state="pending"]`).waitFor();
     dialogs.length = 0;
@@ -280,15 +296,28 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     await page.getByTestId('alert-detail-msg').waitFor({ state: 'visible' });
     assert.match(await page.getByTestId('alert-detail-msg').getAttribute('class'), stateNow === 'recorded' ? /msg-info/ : /msg-success/);
     assert.equal(await page.getByTestId('alert-approve').count(), 0);
-    const got = await apiGet(page, `/api/v1/alerts/${flood}`);
+    let got = await apiGet(page, `/api/v1/alerts/${flood}`);
     assert.equal(got.body.state, stateNow, 'the page shows the state the server keeps');
     await page.screenshot({ path: screenshotPath('alert-approved.png'), fullPage: true });
+    let stateEnd = stateNow;
+    if (stateNow === 'broadcast') {
+      // On air (an order to the area's units, even with no device registered): it can be stopped.
+      assert.ok(got.body.order, 'a broadcast alert names its order');
+      dialogs.length = 0;
+      await page.getByTestId('alert-stop').click();
+      await page.locator('[data-testid="alert-detail"][data-state="stopped"]').waitFor();
+      assert.equal(dialogs.length, 1, 'stopping asks first');
+      assert.equal(await page.getByTestId('alert-stop').count(), 0);
+      got = await apiGet(page, `/api/v1/alerts/${flood}`);
+      assert.equal(got.body.state, 'stopped');
+      stateEnd = 'stopped';
+    }
 
     // The list shows both decisions; nothing is pending any more.
     await page.getByTestId('alert-detail-back').click();
     await page.getByTestId('alert-filter-state').selectOption('');
     await page.locator(`[data-testid="alert-row-${dup}"][data-state="rejected"]`).waitFor();
-    await page.locator(`[data-testid="alert-row-${flood}"][data-state="${stateNow}"]`).waitFor();
+    await page.locator(`[data-testid="alert-row-${flood}"][data-state="${stateEnd}"]`).waitFor();
     assert.equal(await page.locator('tr.is-pending').count(), 0);
   });
 
@@ -319,7 +348,18 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     await form.waitFor({ state: 'detached' });
     await page.locator(`[data-testid="alertsrc-enabled-${sourceId}"][data-enabled="false"]`).waitFor();
     assert.match(await page.getByTestId(`alertsrc-mode-${sourceId}`).textContent(), /Tự động phát.*Đặc biệt nghiêm trọng/);
+    // A second source with the same sender is refused, with the server's reason in words.
+    await page.getByTestId('alertsrc-new').click();
+    await page.getByTestId('alertsrc-sender').fill(SENDER);
+    await page.getByTestId('alertsrc-name').fill('Nguồn trùng');
+    await page.getByTestId('alertsrc-unit-input').fill(PROVINCE);
+    await page.getByTestId(`alertsrc-unit-option-${PROVINCE}`).click();
+    await page.getByTestId('alertsrc-submit').click();
+    await page.getByTestId('alertsrc-form-msg').filter({ hasText: 'Đã có nguồn cảnh báo' }).waitFor();
+    await page.getByTestId('alertsrc-cancel').click();
+    await form.waitFor({ state: 'detached' });
     const list = await apiGet(page, '/api/v1/alert-sources');
+    assert.equal(list.body.items.length, 1);
     const src = list.body.items.find((s) => s.id === sourceId);
     assert.equal(src.enabled, false);
     assert.equal(src.auto_broadcast, true);
@@ -342,6 +382,11 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     await page.getByTestId('alert-xml-toggle').click();
     overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `no horizontal scrolling of the detail on a phone (overflow ${overflow}px)`);
+    await page.goto('/#/alerts/sources');
+    await page.getByTestId(`alertsrc-row-${sourceId}`).waitFor();
+    overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `no horizontal scrolling of the sources on a phone (overflow ${overflow}px)`);
+    await page.screenshot({ path: screenshotPath('alert-sources-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByTestId('lang-vi').click();
     await page.getByTestId('nav-alerts').filter({ hasText: 'Cảnh báo' }).waitFor();

@@ -8,35 +8,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
 
 const DEVICE_NAME = 'Cụm loa Nhà văn hoá phố Đông Hải';
 const SERIAL = 'SN-TEST-0001';
 const PROGRAMME = 'Tiếp sóng buổi sáng';
 
 /** fetch() inside the page with the session cookie and the CSRF token of /auth/me. */
-async function apiJson(page, path, method = 'GET', body = undefined) {
-  return page.evaluate(
-    async ({ path, method, body }) => {
-      const me = await (await fetch('/api/v1/auth/me', { credentials: 'same-origin' })).json();
-      const res = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: res.status, body: json };
-    },
-    { path, method, body },
-  );
-}
 
 describe('web console: devices, schedule and play log', { timeout: 240_000 }, () => {
   let server;

@@ -291,3 +291,27 @@ export async function firstLogin(page, username, password, newPassword) {
   await page.getByTestId('pw-submit').click();
   await page.getByTestId('nav-bulletins').waitFor();
 }
+
+/** A JSON API call from inside the page: the session cookie and its CSRF token. */
+export async function apiJson(page, path, method = 'GET', body = undefined) {
+  return page.evaluate(
+    async ({ path, method, body }) => {
+      const me = await (await fetch('/api/v1/auth/me', { credentials: 'same-origin' })).json();
+      const res = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, body: json };
+    },
+    { path, method, body },
+  );
+}

@@ -3848,6 +3848,7 @@ AlertRecord make_alert(const std::string& sender, const std::string& identifier,
   a.text = "Cảnh báo khẩn cấp. Bão số 3 đổ bộ.";
   a.xml = "<alert>" + identifier + "</alert>";
   a.received_at = kT0;
+  a.issued_by = 4;
   return a;
 }
 
@@ -3862,7 +3863,8 @@ void expect_same_alert(const AlertRecord& a, const AlertRecord& b) {
             std::tie(b.origin, b.state, b.reason, b.owner_unit, b.owner_path, b.order_id));
   EXPECT_EQ(std::tie(a.priority, a.devices, a.text, a.media_id, a.xml, a.received_at),
             std::tie(b.priority, b.devices, b.text, b.media_id, b.xml, b.received_at));
-  EXPECT_EQ(std::tie(a.decided_by, a.decided_at), std::tie(b.decided_by, b.decided_at));
+  EXPECT_EQ(std::tie(a.issued_by, a.decided_by, a.decided_at),
+            std::tie(b.issued_by, b.decided_by, b.decided_at));
 }
 
 class AlertStoreContract : public FeedbackStoreContract {};
@@ -3979,6 +3981,8 @@ TEST_P(AlertStoreContract, ListsAlertsNewestFirstByStateAndScope) {
   EXPECT_EQ(list({.state = AlertState::kPending}), (Ids{h, p}));
   EXPECT_EQ(list({.state = AlertState::kRecorded, .within_path = tree_.p38.path}), (Ids{c}));
   EXPECT_EQ(list({.limit = 1, .offset = 1}), (Ids{c}));
+  EXPECT_EQ(list({.origin = "push"}), (Ids{h, c, p}));
+  EXPECT_EQ(list({.origin = "console"}), Ids{});
 }
 
 TEST_P(AlertStoreContract, MigratesAVersionFourDatabaseToFive) {

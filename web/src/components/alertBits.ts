@@ -2,7 +2,7 @@
 // values, the severity and state badges, and Unix-second times.
 
 import { state } from '../app';
-import { h } from '../dom';
+import { h, type Attrs } from '../dom';
 import { hasKey, t } from '../i18n';
 import type { Alert, User } from '../types';
 import { timeEl } from './bulletinBits';
@@ -47,6 +47,11 @@ export function urgencyCertainty(a: Pick<Alert, 'urgency' | 'certainty'>): strin
 /** A <time> for Unix seconds (0 or missing: "—"). */
 export function unixTimeEl(seconds: number | null | undefined, testid?: string): HTMLTimeElement {
   return timeEl(seconds ? new Date(seconds * 1000).toISOString() : null, testid);
+}
+
+/** A table cell whose content stays together in the value column of the phone layout (label | value). */
+export function cell(label: string, attrs: Attrs | null, ...content: (Node | string | null | (Node | string | null)[])[]): HTMLTableCellElement {
+  return h('td', { ...attrs, 'data-label': label }, h('div', null, ...content));
 }
 
 /** What the list and the detail call an alert: its headline, else its event. */

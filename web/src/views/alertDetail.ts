@@ -188,7 +188,11 @@ function actionsCard(a: Alert, allowed: boolean, msg: Msg, rerender: Rerender): 
 
 /** On air: success. Only recorded (nothing to play, no device…): said plainly, not as a success. */
 function approvedNotice(next: Alert): Notice {
-  if (next.state === 'broadcast') return { kind: 'success', text: t('alert.done.broadcast', { n: fmtNumber(next.devices), order: next.order }) };
+  if (next.state === 'broadcast') {
+    // An order to the units of the area reaches the devices there without counting them first.
+    const text = next.devices > 0 ? t('alert.done.broadcast', { n: fmtNumber(next.devices), order: next.order }) : t('alert.done.broadcastArea', { order: next.order });
+    return { kind: 'success', text };
+  }
   if (next.state === 'recorded') {
     return { kind: 'info', text: next.reason ? t('alert.done.recordedWhy', { reason: next.reason }) : t('alert.done.recorded') };
   }

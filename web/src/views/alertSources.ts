@@ -6,7 +6,7 @@
 
 import { alertApi } from '../api';
 import { isAdmin, state, type View } from '../app';
-import { capLabel, unixTimeEl } from '../components/alertBits';
+import { capLabel, cell, unixTimeEl } from '../components/alertBits';
 import { spinner, unitInfo, unitLabel } from '../components/bulletinBits';
 import { secretBox } from '../components/secret';
 import { unitPicker } from '../components/unitPicker';
@@ -105,16 +105,24 @@ export function alertSourcesView(): View {
           sources.map((s) => {
             const tokenBtn = h('button', { type: 'button', class: 'btn btn-small', testid: `alertsrc-token-${s.id}`, text: t('alertsrc.newToken') });
             tokenBtn.addEventListener('click', () => regenerate(s, tokenBtn));
+            const editBtn = h('button', {
+              type: 'button',
+              class: 'btn btn-small',
+              testid: `alertsrc-edit-${s.id}`,
+              'aria-label': t('alertsrc.editLabel', { name: s.name }),
+              text: t('alertsrc.edit'),
+              on: { click: () => open(s) },
+            });
             return h(
               'tr',
               { testid: `alertsrc-row-${s.id}`, 'data-sender': s.sender, class: s.enabled ? undefined : 'is-inactive' },
-              h('td', { 'data-label': cols[0] }, h('span', { class: 'fbset-name', text: s.name }), h('span', { class: 'row-summary mono', text: s.sender })),
-              h('td', { 'data-label': cols[1] }, unitLabel(s.unit_code), ' ', h('span', { class: 'mono muted', text: `(${s.unit_code})` })),
-              h('td', { 'data-label': cols[2], testid: `alertsrc-mode-${s.id}` }, modeText(s)),
-              h('td', { 'data-label': cols[3] }, feedText(s)),
-              h(
-                'td',
-                { 'data-label': cols[4] },
+              cell(cols[0], null, h('span', { class: 'fbset-name', text: s.name }), h('span', { class: 'row-summary mono', text: s.sender })),
+              cell(cols[1], null, unitLabel(s.unit_code), ' ', h('span', { class: 'mono muted', text: `(${s.unit_code})` })),
+              cell(cols[2], { testid: `alertsrc-mode-${s.id}` }, modeText(s)),
+              cell(cols[3], null, feedText(s)),
+              cell(
+                cols[4],
+                null,
                 h('span', {
                   class: `badge ${s.enabled ? 'badge-ok' : 'badge-off'}`,
                   testid: `alertsrc-enabled-${s.id}`,
@@ -122,18 +130,7 @@ export function alertSourcesView(): View {
                   text: s.enabled ? t('alertsrc.enabled') : t('alertsrc.disabled'),
                 }),
               ),
-              h(
-                'td',
-                { 'data-label': cols[5], class: 'fbset-row-actions' },
-                h('div', { class: 'row-actions' }, h('button', {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  testid: `alertsrc-edit-${s.id}`,
-                  'aria-label': t('alertsrc.editLabel', { name: s.name }),
-                  text: t('alertsrc.edit'),
-                  on: { click: () => open(s) },
-                }), tokenBtn),
-              ),
+              h('td', { 'data-label': cols[5], class: 'fbset-row-actions' }, h('div', { class: 'row-actions' }, editBtn, tokenBtn)),
             );
           }),
         ),

@@ -4,7 +4,7 @@
 
 import { alertApi } from '../api';
 import { isAdmin, state, type View } from '../app';
-import { alertHref, alertStateBadge, alertTitle, capLabel, notActualBadge, severityBadge, unixTimeEl, urgencyCertainty } from '../components/alertBits';
+import { alertHref, alertStateBadge, alertTitle, capLabel, cell, notActualBadge, severityBadge, unixTimeEl, urgencyCertainty } from '../components/alertBits';
 import { spinner } from '../components/bulletinBits';
 import { fmtNumber } from '../components/deviceBits';
 import { field, h, messageBox, replace } from '../dom';
@@ -41,29 +41,25 @@ export function alertTable(items: Alert[], testid: string): HTMLElement {
     h(
       'tbody',
       null,
-      items.map((a) =>
-        h(
+      items.map((a) => {
+        const flag = notActualBadge(a);
+        return h(
           'tr',
           { testid: `alert-row-${a.id}`, 'data-state': a.state, class: a.state === 'pending' ? 'is-emergency is-pending' : undefined },
-          h('td', { 'data-label': cols[0] }, unixTimeEl(a.received_at)),
-          h('td', { 'data-label': cols[1] }, h('span', { text: a.sender_name || a.sender }), a.sender_name ? h('span', { class: 'row-summary mono', text: a.sender }) : null),
-          h('td', { 'data-label': cols[2], text: a.event || '—' }),
-          h(
-            'td',
-            { 'data-label': cols[3] },
+          cell(cols[0], null, unixTimeEl(a.received_at)),
+          cell(cols[1], null, h('span', { text: a.sender_name || a.sender }), a.sender_name ? h('span', { class: 'row-summary mono', text: a.sender }) : null),
+          cell(cols[2], null, a.event || '—'),
+          cell(
+            cols[3],
+            null,
             h('a', { href: alertHref(a), class: 'bulletin-link', testid: `alert-link-${a.id}`, text: alertTitle(a) }),
-            notActualBadge(a) ? [' ', notActualBadge(a)] : null,
+            flag ? [' ', flag] : null,
           ),
-          h(
-            'td',
-            { 'data-label': cols[4] },
-            severityBadge(a.severity, `alert-severity-${a.id}`),
-            h('span', { class: 'row-summary', text: urgencyCertainty(a) }),
-          ),
-          h('td', { 'data-label': cols[5] }, alertStateBadge(a.state, `alert-state-${a.id}`)),
-          h('td', { 'data-label': cols[6], class: 'num', testid: `alert-devices-${a.id}`, text: fmtNumber(a.devices) }),
-        ),
-      ),
+          cell(cols[4], null, severityBadge(a.severity, `alert-severity-${a.id}`), h('span', { class: 'row-summary', text: urgencyCertainty(a) })),
+          cell(cols[5], null, alertStateBadge(a.state, `alert-state-${a.id}`)),
+          cell(cols[6], { class: 'num', testid: `alert-devices-${a.id}` }, fmtNumber(a.devices)),
+        );
+      }),
     ),
   );
 }
