@@ -128,6 +128,27 @@ HttpResponse alert_or_error(Ctx& c, const Result<AlertRecord>& r) {
   return json_response(200, alert_json(c, r.value(), true));
 }
 
+HttpResponse board(Ctx& c, AlertDesk& desk, std::int64_t id) {
+  if (c.req.method != "GET") return method_not_allowed("GET");
+  auto b = desk.board(c.who(), id);
+  if (!b) return error_response(b.error());
+  json::array devices;
+  for (const alerts::BoardRow& r : b->rows) {
+    devices.push_back(json::object{{"id", r.device_id},
+                                   {"name", r.name},
+                                   {"commune_code", r.commune_code},
+                                   {"online", r.online},
+                                   {"state", r.state},
+                                   {"reason", r.reason},
+                                   {"ts", r.ts}});
+  }
+  json::object counts;
+  for (const auto& [k, v] : b->counts) counts[k] = v;
+  return json_response(200, json::object{{"order", b->order},
+                                         {"devices", std::move(devices)},
+                                         {"counts", std::move(counts)}});
+}
+
 HttpResponse list_alerts(Ctx& c, AlertDesk& desk) {
   AlertQuery q;
   const auto state = c.query.find("state");
@@ -329,6 +350,7 @@ std::optional<HttpResponse> alert_routes(Ctx& c) {
     if (c.req.method != "GET") return method_not_allowed("GET");
     return alert_or_error(c, desk.get(c.who(), *id));
   }
+  if (s.size() == 3 && s[2] == "devices") return board(c, desk, *id);
   if (s.size() == 3 && (s[2] == "approve" || s[2] == "reject" || s[2] == "stop")) {
     return alert_action(c, desk, *id, s[2]);
   }

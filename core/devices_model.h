@@ -147,6 +147,7 @@ struct PlayLogQuery {
   std::vector<std::string> types;  // empty = any
   size_t limit = 100;
   size_t offset = 0;
+  std::string order;  // reports of this broadcast order only; "" = any
 };
 
 // Broadcast seconds (sum of ended - started over `played` and `interrupted` reports).

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,6 +104,26 @@ struct SourcePatch {
   std::optional<std::string> name, unit_code, feed_url, min_severity, min_urgency, min_certainty;
   std::optional<bool> auto_broadcast, enabled;
 };
+// The live acknowledgement board of an alert's order: each targeted device and its latest
+// report for that order. state: "waiting" (nothing reported yet), "playing", "played",
+// "interrupted", "failed" (also a refused order: "rejected" reports).
+struct BoardRow {
+  std::string device_id;
+  std::string name;
+  std::string commune_code;
+  bool online = false;
+  std::string state = "waiting";
+  std::string reason;
+  UnixTime ts = 0;
+};
+struct AlertBoard {
+  std::string order;
+  std::vector<BoardRow> rows;  // at most kMaxBoardRows, devices not yet confirmed first
+  std::map<std::string, std::int64_t> counts;  // total, waiting, playing, played, interrupted,
+                                               // failed (over every device)
+};
+inline constexpr std::size_t kMaxBoardRows = 2000;
+
 struct CreatedSource {
   AlertSource source;
   std::string token;  // shown once
@@ -142,6 +163,8 @@ class AlertDesk {
   // pending → rejected; the reason is required.
   Result<AlertRecord> reject(const access::Principal& p, std::int64_t id, const std::string& reason,
                              const RequestOrigin& origin);
+  // Who has confirmed the alert's order (readers of the owner unit).
+  Result<AlertBoard> board(const access::Principal& p, std::int64_t id);
   // broadcast → stopped (a stop is sent to every target). An alert issued here is cancelled
   // instead: its CAP Cancel is issued and published too.
   Result<AlertRecord> stop(const access::Principal& p, std::int64_t id,

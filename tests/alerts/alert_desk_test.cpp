@@ -385,6 +385,53 @@ TEST_F(AlertDeskTest, TokensIdentifySourcesAndCanBeReplaced) {
   EXPECT_EQ(desk_.create_source(admin_, d, kOrigin).error().code, "invalid_field");
 }
 
+TEST_F(AlertDeskTest, TheBoardShowsWhoHasNotConfirmed) {
+  const std::string a = device("SN-A", "14797", 19.80, 105.78);
+  const std::string b = device("SN-B", "14797", 19.81, 105.79);
+  device("SN-C", "16597", 19.70, 105.90);  // outside the alert's area
+  const AlertSource s = source(true);
+  CapDoc doc;
+  doc.geocodes = {"14797"};
+  const AlertRecord alert = must_push(s, doc);
+  auto before = desk_.board(admin_, alert.id);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->order, alert.order_id);
+  EXPECT_EQ(before->counts.at("total"), 2);
+  EXPECT_EQ(before->counts.at("waiting"), 2);
+
+  // Device A reports playing, then played; B reports nothing.
+  ASSERT_TRUE(w_.db.store()
+                  .write([&](Tx& tx) -> Status {
+                    for (const char* type : {"playing", "played"}) {
+                      PlayLog l;
+                      l.device_id = a;
+                      l.event_id = std::string("e-") + type;
+                      l.type = type;
+                      l.ts = w_.clock.now() + (std::string(type) == "played" ? 5 : 0);
+                      l.order = alert.order_id;
+                      l.sha256 = alert.media_id;
+                      l.commune_code = "14797";
+                      l.unit_path = "VN/38/14797/";
+                      l.received_at = l.ts;
+                      auto r = tx.insert_play_log(l);
+                      if (!r) return r.error();
+                    }
+                    return {};
+                  })
+                  .ok());
+  auto after = desk_.board(admin_, alert.id).value();
+  EXPECT_EQ(after.counts.at("waiting"), 1);
+  EXPECT_EQ(after.counts.at("played"), 1);
+  ASSERT_EQ(after.rows.size(), 2u);
+  EXPECT_EQ(after.rows[0].device_id, b) << "who has not confirmed comes first";
+  EXPECT_EQ(after.rows[0].state, "waiting");
+  EXPECT_EQ(after.rows[1].state, "played");
+
+  // Out of scope: not found.
+  const auto other = principal("vh.hn", Role::kStationOperator, "00004", "VN/01/00004/");
+  EXPECT_EQ(desk_.board(other, alert.id).error().kind, ErrorKind::kNotFound);
+}
+
 // ---- alerts issued from the console
 // --------------------------------------------------------------
 

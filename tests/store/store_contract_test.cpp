@@ -2703,6 +2703,12 @@ TEST_P(BroadcastStoreContract, PlayLogsAreDeduplicatedByDeviceAndEvent) {
   EXPECT_EQ(unknown.error().code, "invalid_reference");
 }
 
+PlayLog with_order(PlayLog l, std::string order) {
+  l.order = std::move(order);
+  l.slot.clear();
+  return l;
+}
+
 TEST_P(BroadcastStoreContract, ListPlayLogsFiltersAndPagesNewestFirst) {
   add_device(make_device("d000000000000000a", "SN-A", tree_.c14797));
   add_device(make_device("d000000000000000b", "SN-B", tree_.c16597));
@@ -2710,7 +2716,9 @@ TEST_P(BroadcastStoreContract, ListPlayLogsFiltersAndPagesNewestFirst) {
     for (const PlayLog& l :
          {make_log("d000000000000000a", "1", "played", tree_.c14797, kT0, kT0 + 10),
           make_log("d000000000000000a", "2", "failed", tree_.c14797, kT0 + 20, 0),
-          make_log("d000000000000000b", "3", "interrupted", tree_.c16597, kT0 + 30, kT0 + 40),
+          with_order(
+              make_log("d000000000000000b", "3", "interrupted", tree_.c16597, kT0 + 30, kT0 + 40),
+              "o9"),
           make_log("d000000000000000b", "4", "played", tree_.c16597, kT0 + 50, kT0 + 60)}) {
       auto r = tx.insert_play_log(l);
       if (!r) return r.error();
@@ -2740,6 +2748,11 @@ TEST_P(BroadcastStoreContract, ListPlayLogsFiltersAndPagesNewestFirst) {
   q.limit = 1;
   q.offset = 1;
   EXPECT_EQ(events(q), (V{"3"}));
+  q = {};
+  q.order = "o9";  // event 3's order
+  EXPECT_EQ(events(q), (V{"3"}));
+  q.order = "o404";
+  EXPECT_EQ(events(q), V{});
 }
 
 TEST_P(BroadcastStoreContract, AirtimeSumsPlayedAndInterruptedByCommuneOrDevice) {

@@ -1807,17 +1807,19 @@ class PgTx final : public Tx {
         .integer(q.from)
         .integer(q.to)
         .limit(q.limit)
-        .limit(q.offset);
+        .limit(q.offset)
+        .text(q.order);
     std::string types = "TRUE";
     if (!q.types.empty()) {
-      types = "type IN (" + placeholders(7, q.types.size()) + ")";
+      types = "type IN (" + placeholders(8, q.types.size()) + ")";
       for (const std::string& t : q.types) params.text(t);
     }
     auto r = exec(c_,
                   sql({"SELECT ", kPlayLogColumns,
                        std::string(" FROM play_logs WHERE unit_path LIKE $1 ESCAPE '\\'") +
                            " AND ($2::text = '' OR device_id = $2::text) AND ts >= $3::bigint"
-                           " AND ($4::bigint = 0 OR ts < $4::bigint) AND ",
+                           " AND ($4::bigint = 0 OR ts < $4::bigint)"
+                           " AND ($7::text = '' OR order_id = $7::text) AND ",
                        types, " ORDER BY ts DESC, id DESC LIMIT $5 OFFSET $6"}),
                   params);
     if (!r) return r.error();

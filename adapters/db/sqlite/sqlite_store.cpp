@@ -1388,9 +1388,10 @@ class SqliteTx final : public Tx {
     if (!q.types.empty()) types = "type IN (" + placeholders(8, q.types.size()) + ")";
     Stmt s(db_, std::string("SELECT ") + kPlayLogColumns +
                     " FROM play_logs WHERE substr(unit_path, 1, length(?1)) = ?1"
-                    " AND (?2 = '' OR device_id = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) AND " +
+                    " AND (?2 = '' OR device_id = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4)"
+                    " AND (?7 = '' OR order_id = ?7) AND " +
                     types + " ORDER BY ts DESC, id DESC LIMIT ?5 OFFSET ?6");
-    s.bind(1, q.within_path).bind(2, q.device_id).bind(3, q.from).bind(4, q.to);
+    s.bind(1, q.within_path).bind(2, q.device_id).bind(3, q.from).bind(4, q.to).bind(7, q.order);
     s.bind(5, limit_value(q.limit)).bind(6, limit_value(q.offset));
     for (size_t i = 0; i < q.types.size(); ++i) s.bind(8 + static_cast<int>(i), q.types[i]);
     return collect<PlayLog>(s, read_play_log);
