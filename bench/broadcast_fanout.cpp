@@ -12,6 +12,7 @@
 //            the devices' "rejected" events (the agents refuse the unsigned message): a round trip
 //            comparable to ours.
 //   order    --port P --mqtt-port M --password-file F --creds FILE --sha SHA --n N [--stop]
+//            [--alert: issue a CAP alert for province 38 (POST /api/v1/alerts) instead]
 //            an observer subscribed to nguon/v1/d/+/events as nguon-server; t0 just before
 //            POST /api/v1/broadcasts {"areas":["38"],"priority":"emergency",...}; counts distinct
 //            devices whose "playing" event carries the order id. --stop: POST .../stop after.
@@ -535,17 +536,27 @@ int order(const Args& a) {
 
   Observer obs(mqtt_port, password);
   CpuWatch cpu(a.get("watch", ""));
-  const std::string body = R"({"areas":["38"],"priority":")" + priority +
-                           R"(","items":[{"kind":"media","sha256":")" + sha + R"("}]})";
+  // --alert: the emergency is issued as a CAP alert from the console (issue 6): the API call
+  // also writes and validates the CAP document and synthesizes the bulletin (espeak-ng).
+  const bool alert = a.has("alert");
+  const std::string body =
+      alert ? std::string(R"({"owner_unit":"38","category":"Met","event":"Bão",)"
+                          R"("headline":"Bão số 3 đổ bộ vào Thanh Hóa",)"
+                          R"("instruction":"Người dân ở trong nhà.","areas":["38"]})")
+            : R"({"areas":["38"],"priority":")" + priority +
+                  R"(","items":[{"kind":"media","sha256":")" + sha + R"("}]})";
   cpu.begin();
   const auto steady0 = std::chrono::steady_clock::now();
   const std::int64_t t0 = realtime_ns();
-  Reply r = admin.post("/api/v1/broadcasts", body);
+  Reply r = admin.post(alert ? "/api/v1/alerts" : "/api/v1/broadcasts", body);
   const double api_ms = static_cast<double>(realtime_ns() - t0) / 1e6;
   if (r.status != 201) die("broadcast: " + std::to_string(r.status) + " " + r.body);
   json::value rv = json::parse(r.body);
   const std::string order_id(rv.at("order").as_string());
   const std::int64_t targeted = rv.at("devices").as_int64();
+  const std::string stop_path = alert ? "/api/v1/alerts/" + std::to_string(rv.at("id").as_int64()) +
+                                            "/stop"
+                                      : "/api/v1/broadcasts/" + order_id + "/stop";
   obs.set_filter([order_id](const nguon::protocol::Event& e) {
     return e.type == nguon::protocol::EventType::kPlaying && e.order == order_id;
   });
@@ -558,12 +569,12 @@ int order(const Args& a) {
     obs.wait_for(n, more);
   }
   auto lat = latencies_ms(obs.arrivals(), t0);
-  std::printf("RESULT mode=order n=%zu order=%s targeted=%lld api_ms=%.1f %s%s\n", n,
-              order_id.c_str(), static_cast<long long>(targeted), api_ms,
+  std::printf("RESULT mode=%s n=%zu order=%s targeted=%lld api_ms=%.1f %s%s\n",
+              alert ? "alert" : "order", n, order_id.c_str(), static_cast<long long>(targeted), api_ms,
               stats("playing", lat, n).c_str(), cpu_at_99.c_str());
   std::fflush(stdout);
   if (a.has("stop")) {
-    Reply s = admin.post("/api/v1/broadcasts/" + order_id + "/stop", "{}");
+    Reply s = admin.post(stop_path, "{}");
     if (s.status >= 300) die("stop: " + std::to_string(s.status) + " " + s.body);
   }
   return 0;
