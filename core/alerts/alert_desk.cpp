@@ -332,6 +332,20 @@ Result<AlertRecord> AlertDesk::load_operated(Tx& tx, const access::Principal& p,
   return std::move(*found.value());
 }
 
+Result<AlertRecord> AlertDesk::load_for_action(const access::Principal& p, std::int64_t id,
+                                               AlertState required, const char* code,
+                                               const char* message) {
+  std::optional<AlertRecord> record;
+  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
+    auto r = load_operated(tx, p, id);
+    if (!r) return r.error();
+    if (r->state != required) return conflict(code, message);
+    record = std::move(r.value());
+    return {};
+  }));
+  return std::move(*record);
+}
+
 Result<AlertRecord> AlertDesk::get(const access::Principal& p, std::int64_t id) {
   std::optional<AlertRecord> out;
   NGUON_TRY(store_.read([&](Tx& tx) -> Status {
@@ -419,16 +433,9 @@ Result<AlertRecord> AlertDesk::reject(const access::Principal& p, std::int64_t i
   if (why.empty() || why.size() > kMaxReasonBytes) {
     return invalid("invalid_field", "reason: 1 to 1000 bytes required");
   }
-  std::optional<AlertRecord> record;
-  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
-    auto r = load_operated(tx, p, id);
-    if (!r) return r.error();
-    if (r->state != AlertState::kPending) {
-      return conflict("not_pending", "only a pending alert can be rejected");
-    }
-    record = std::move(r.value());
-    return {};
-  }));
+  auto record = load_for_action(p, id, AlertState::kPending, "not_pending",
+                                "only a pending alert can be rejected");
+  if (!record) return record.error();
   record->state = AlertState::kRejected;
   record->reason = why;
   record->decided_by = p.user_id;
@@ -438,16 +445,9 @@ Result<AlertRecord> AlertDesk::reject(const access::Principal& p, std::int64_t i
 
 Result<AlertRecord> AlertDesk::stop(const access::Principal& p, std::int64_t id,
                                     const RequestOrigin& origin) {
-  std::optional<AlertRecord> record;
-  NGUON_TRY(store_.read([&](Tx& tx) -> Status {
-    auto r = load_operated(tx, p, id);
-    if (!r) return r.error();
-    if (r->state != AlertState::kBroadcast) {
-      return conflict("not_broadcast", "only an alert on air can be stopped");
-    }
-    record = std::move(r.value());
-    return {};
-  }));
+  auto record = load_for_action(p, id, AlertState::kBroadcast, "not_broadcast",
+                                "only an alert on air can be stopped");
+  if (!record) return record.error();
   Status stopped = devices_.stop_order_system(record->order_id, origin.actor);
   if (!stopped && stopped.error().kind != ErrorKind::kUnavailable) return stopped.error();
   record->decided_by = p.user_id;

@@ -194,6 +194,9 @@ class AlertDesk {
   Result<AlertRecord> record_unreachable(AlertRecord record, const Unit& scope);
   Status end_referenced(const AlertRecord& record, const CapAlert& alert, AlertState end_state);
   Result<AlertRecord> load_operated(Tx& tx, const access::Principal& p, std::int64_t id);
+  // The alert, operated by p and in state `required`; conflict(code, message) otherwise.
+  Result<AlertRecord> load_for_action(const access::Principal& p, std::int64_t id,
+                                      AlertState required, const char* code, const char* message);
   Result<AlertRecord> save(const AlertRecord& record, const std::string& action,
                            const std::string& actor);
   Status check_source(Tx& tx, const access::Principal& p, AlertSource& s);

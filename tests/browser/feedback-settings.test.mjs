@@ -9,36 +9,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
 
 const NEW_PW = 'Mat-khau-moi-2026!';
 const COMMUNE = '14797'; // Phường Hạc Thành, Thanh Hoá (scope 38 of the harness)
 const PROVINCE = '38';
 const AGENCY = 'Sở Xây dựng tỉnh Thanh Hóa';
-
-/** fetch() inside the page with the session cookie and the CSRF token of /auth/me. */
-async function apiJson(page, path, method = 'GET', body = undefined) {
-  return page.evaluate(
-    async ({ path, method, body }) => {
-      const me = await (await fetch('/api/v1/auth/me', { credentials: 'same-origin' })).json();
-      const res = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: res.status, body: json };
-    },
-    { path, method, body },
-  );
-}
 
 describe('feedback settings: categories, agencies, routing rules', { timeout: 300_000 }, () => {
   let server;
