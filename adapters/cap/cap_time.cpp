@@ -1,5 +1,6 @@
 #include "adapters/cap/cap_time.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -95,8 +96,9 @@ std::string format_cap_time(UnixTime t, int offset_minutes) {
     days -= 1;
   }
   const Civil c = civil_from_days(days);
-  const int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
-  std::array<char, 40> buf{};
+  // CAP zones are within ±14 h; clamping also bounds the text for the compiler's checks.
+  const int off = std::min(offset_minutes < 0 ? -offset_minutes : offset_minutes, 99 * 60 + 59);
+  std::array<char, 96> buf{};
   std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld%c%02d:%02d",
                 static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(secs / 3600),
                 static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),

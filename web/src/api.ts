@@ -48,6 +48,8 @@ import type {
   RoutingRuleInput,
   Alert,
   AlertDetail,
+  AlertDevices,
+  AlertOrderInput,
   AlertQuery,
   AlertSource,
   AlertSourceInput,
@@ -416,6 +418,10 @@ export const alertApi = {
   approve: (id: number) => alertAction(id, 'approve'),
   reject: (id: number, reason: string) => alertAction(id, 'reject', { reason }),
   stop: (id: number) => alertAction(id, 'stop'),
+  /** 201: an emergency order issued here (broadcast, pending for a second approver, or recorded). */
+  issue: (body: AlertOrderInput) => request<AlertDetail>('POST', '/alerts', body),
+  /** The devices reached by the alert's order and their acknowledgements. */
+  devices: (id: number) => request<AlertDevices>('GET', `/alerts/${id}/devices`),
   /** The audio of an alert (Opus served with Range/ETag, like a bulletin's). */
   mediaUrl: (mediaId: string) => `${PREFIX}/media/${enc(mediaId)}`,
 

@@ -4,7 +4,8 @@
 // #/bulletins/<id>, #/bulletins/<id>/edit, #/approvals, #/library, #/library/<code>,
 // #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
 // #/schedule/<programme id>, #/plays, #/plays/<device id>, #/feedback, #/feedback/new,
-// #/feedback/stats, #/feedback/settings, #/feedback/<id>, #/alerts, #/alerts/sources, #/alerts/<id>.
+// #/feedback/stats, #/feedback/settings, #/feedback/<id>, #/alerts, #/alerts/new, #/alerts/sources,
+// #/alerts/<id>.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -39,6 +40,7 @@ import { feedbackStatsView } from './views/feedbackStats';
 import { canSeeAlerts } from './components/alertBits';
 import { alertsView } from './views/alerts';
 import { alertDetailView } from './views/alertDetail';
+import { alertIssueView } from './views/alertIssue';
 import { alertSourcesView } from './views/alertSources';
 
 export interface View {
@@ -322,8 +324,9 @@ function routeFeedback(param: string | undefined): void {
   return mountView('feedback-detail', feedbackDetailView, param, 'feedback');
 }
 
-/** #/alerts, #/alerts/sources (admins), #/alerts/<id>. */
+/** #/alerts, #/alerts/new (issue an order), #/alerts/sources (admins), #/alerts/<id>. */
 function routeAlerts(param: string | undefined): void {
+  if (param === 'new') return mountView('alert-issue', alertIssueView, undefined, 'alerts');
   if (param === 'sources' && isAdmin(state.user)) return mountView('alert-sources', alertSourcesView, undefined, 'alerts');
   if (!param || !/^\d+$/.test(param)) {
     if (param) history.replaceState(null, '', '#/alerts');

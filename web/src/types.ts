@@ -799,3 +799,54 @@ export interface AlertSourceInput {
 export interface CreatedAlertSource extends AlertSource {
   token: string;
 }
+
+// ---- emergency orders issued from the console -----------------------------------------------------
+
+/** CAP 1.2 <category> values, in the order the issue form lists them. */
+export const CAP_CATEGORIES = ['Met', 'Geo', 'Safety', 'Fire', 'Health', 'Env', 'Rescue', 'Security', 'Transport', 'Infra', 'CBRNE', 'Other'] as const;
+export type CapCategory = (typeof CAP_CATEGORIES)[number];
+/** Statuses an operator may issue: Exercise and Test are published but never played. */
+export const ISSUE_STATUSES = ['Actual', 'Exercise', 'Test'] as const;
+export type IssueStatus = (typeof ISSUE_STATUSES)[number];
+
+/** POST /alerts: an emergency order issued in the name of `owner_unit`. */
+export interface AlertOrderInput {
+  owner_unit: string;
+  status?: IssueStatus;
+  category?: CapCategory;
+  event: string;
+  headline: string;
+  description?: string;
+  instruction?: string;
+  severity?: CapSeverity;
+  urgency?: CapUrgency;
+  certainty?: CapCertainty;
+  /** Unit codes inside owner_unit. */
+  areas?: string[];
+  /** [lat, lon] points; the server closes an open ring. */
+  polygon?: [number, number][];
+  /** 5..10080, default 360. */
+  expires_minutes?: number;
+}
+
+export type AlertDeviceState = 'waiting' | 'playing' | 'played' | 'interrupted' | 'failed';
+export const ALERT_DEVICE_STATES: readonly AlertDeviceState[] = ['waiting', 'playing', 'played', 'interrupted', 'failed'];
+
+/** One device reached by an alert's order and how far it got. */
+export interface AlertDeviceRow {
+  id: string;
+  name: string;
+  commune_code: string;
+  online: boolean;
+  state: AlertDeviceState;
+  reason: string;
+  /** Unix seconds of the last change, 0 while waiting. */
+  ts: number;
+}
+
+/** GET /alerts/{id}/devices: at most 2000 devices listed; the counts cover all. */
+export interface AlertDevices {
+  order: string;
+  devices: AlertDeviceRow[];
+  counts: Record<'total' | AlertDeviceState, number>;
+}

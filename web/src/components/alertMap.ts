@@ -16,15 +16,30 @@ export function shapeCount(areas: AlertArea[]): number {
   return areas.reduce((n, a) => n + (a.polygons?.length ?? 0) + (a.circles?.length ?? 0), 0);
 }
 
-export function alertMap(opts: { testid: string; label: string; areas: AlertArea[] }): HTMLElement {
-  const container = h('div', { class: 'device-map alert-map', testid: opts.testid, role: 'region', 'aria-label': opts.label });
-  const map = L.map(container, { attributionControl: true, zoomControl: true, keyboard: true, minZoom: 3, maxZoom: 19 });
+/**
+ * A Leaflet map on `container` with a metric scale and the configured tile layer (not yet added:
+ * add it once the final view is known, so only its tiles are fetched), or none at all.
+ */
+export function baseMap(container: HTMLElement, options: L.MapOptions = {}): { map: L.Map; tiles: L.TileLayer | null } {
+  const map = L.map(container, { attributionControl: true, zoomControl: true, keyboard: true, minZoom: 3, maxZoom: 19, ...options });
   map.attributionControl.setPrefix('Leaflet');
   L.control.scale({ imperial: false, metric: true }).addTo(map);
   const tileUrl = (state.meta?.map?.tile_url ?? '').trim();
   const tiles = tileUrl ? L.tileLayer(tileUrl, { attribution: state.meta?.map?.attribution ?? '', maxZoom: 19 }) : null;
   container.dataset.tiles = tiles ? 'on' : 'off';
   if (!tiles) container.classList.add('no-tiles');
+  return { map, tiles };
+}
+
+/** Calls `fn` whenever `container` gets or changes its size (the view is built before it is attached). */
+export function onSized(container: HTMLElement, fn: () => void): void {
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => fn()).observe(container);
+  else requestAnimationFrame(() => fn());
+}
+
+export function alertMap(opts: { testid: string; label: string; areas: AlertArea[] }): HTMLElement {
+  const container = h('div', { class: 'device-map alert-map', testid: opts.testid, role: 'region', 'aria-label': opts.label });
+  const { map, tiles } = baseMap(container);
 
   const layer = L.featureGroup().addTo(map);
   // Computed from the coordinates (a circle's own bounds depend on the zoom it was projected at).
@@ -64,7 +79,6 @@ export function alertMap(opts: { testid: string; label: string; areas: AlertArea
     // Tiles (when configured) only once the final view is known: only its tiles are fetched.
     if (tiles) window.setTimeout(() => tiles.addTo(map), 0);
   };
-  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => fit()).observe(container);
-  else requestAnimationFrame(() => fit());
+  onSized(container, fit);
   return container;
 }

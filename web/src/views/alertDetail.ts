@@ -1,7 +1,8 @@
 // One emergency alert (#/alerts/<id>): its CAP fields, the Vietnamese text that is (or was) put on
 // air with its audio, the areas on a map (polygons and circles; geocodes listed as units), the
 // alerts it references, the CAP document as received, and the operator's decisions by state:
-// pending → approve and broadcast, or reject with a reason; broadcast → stop.
+// pending → approve and broadcast, or reject with a reason; broadcast → stop. When the alert has
+// a broadcast order, the devices' acknowledgements (components/alertBoard.ts).
 
 import { alertApi, ApiError } from '../api';
 import { navigate, state, type View } from '../app';
@@ -14,6 +15,7 @@ import {
   severityBadge,
   unixTimeEl,
 } from '../components/alertBits';
+import { alertBoard } from '../components/alertBoard';
 import { alertMap, shapeCount } from '../components/alertMap';
 import { hasRoleOn, priorityBadge, spinner, unitInfo, unitLabel } from '../components/bulletinBits';
 import { fmtNumber } from '../components/deviceBits';
@@ -66,6 +68,8 @@ export function alertDetailView(): View {
       msg.el,
       reasonNote(a),
       actionsCard(a, mayDecide(owner), msg, rerender),
+      // The devices reached by the order and their acknowledgements (live while on air).
+      a.order ? alertBoard(a) : null,
       h(
         'div',
         { class: 'detail-grid' },

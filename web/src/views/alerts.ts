@@ -4,7 +4,7 @@
 
 import { alertApi } from '../api';
 import { isAdmin, state, type View } from '../app';
-import { alertHref, alertStateBadge, alertTitle, capLabel, cell, notActualBadge, severityBadge, unixTimeEl, urgencyCertainty } from '../components/alertBits';
+import { alertHref, alertStateBadge, alertTitle, canSeeAlerts, capLabel, cell, notActualBadge, severityBadge, unixTimeEl, urgencyCertainty } from '../components/alertBits';
 import { spinner } from '../components/bulletinBits';
 import { fmtNumber } from '../components/deviceBits';
 import { field, h, messageBox, replace } from '../dom';
@@ -148,9 +148,13 @@ export function alertsView(): View {
       'div',
       { class: 'page-head' },
       h('h1', { text: t('alert.title') }),
-      isAdmin(state.user)
-        ? h('div', { class: 'row-actions' }, h('a', { class: 'btn', href: '#/alerts/sources', testid: 'alert-sources-link', text: t('alertsrc.link') }))
-        : null,
+      h(
+        'div',
+        { class: 'row-actions' },
+        // Everyone who sees the alerts operates devices (admins, station operators): they may issue.
+        canSeeAlerts(state.user) ? h('a', { class: 'btn btn-danger', href: '#/alerts/new', testid: 'alert-issue-link', text: t('alertnew.link') }) : null,
+        isAdmin(state.user) ? h('a', { class: 'btn', href: '#/alerts/sources', testid: 'alert-sources-link', text: t('alertsrc.link') }) : null,
+      ),
     ),
     h('p', { class: 'hint alerts-intro', text: t('alert.intro') }),
     h(
