@@ -186,6 +186,37 @@ Result<access::Principal> principal_named(Store& store, const std::string& usern
   return out;
 }
 
+// The province's weather service as a trusted CAP source (issue 6) that needs an operator's
+// approval: scripts/demo.sh pushes a typhoon warning with its token, so the alert waits in the
+// console. Runs once (skipped when the sender exists); the token is one of the printed lines.
+Result<std::optional<std::string>> seed_demo_alert_source(Store& store, Clock& clock,
+                                                          Crypto& crypto,
+                                                          const std::string& province,
+                                                          const RequestOrigin& origin) {
+  const std::string sender = "canhbao@kttv-thanhhoa.gov.vn";
+  const std::string token = crypto.random_hex(32);
+  std::optional<std::string> line;
+  NGUON_TRY(store.write([&](Tx& tx) -> Status {
+    NGUON_TRY_ASSIGN(auto existing, tx.find_alert_source_by_sender(sender));
+    if (existing) return {};
+    NGUON_TRY_ASSIGN(auto unit, tx.find_unit(province));
+    if (!unit) return {};
+    AlertSource s;
+    s.sender = sender;
+    s.name = "Đài Khí tượng Thủy văn tỉnh Thanh Hóa (demo)";
+    s.unit_code = unit->code;
+    s.unit_path = unit->path;
+    s.token_hash = crypto.sha256_hex(token);
+    s.created_at = clock.now();
+    NGUON_TRY_ASSIGN(s.id, tx.insert_alert_source(s));
+    line = "{\"cap_source\":" + json_quote(sender) + ",\"token\":" + json_quote(token) + "}";
+    return audit::append(tx, crypto,
+                         {0, s.created_at, origin.actor, "alert_source.create",
+                          "alert_source:" + std::to_string(s.id), "", "", origin.ip});
+  }));
+  return line;
+}
+
 Result<std::vector<std::string>> seed_demo(Store& store, AccountService& accounts, Clock& clock,
                                            Crypto& crypto, const std::string& scope_root,
                                            const RequestOrigin& origin) {
@@ -251,6 +282,8 @@ Result<std::vector<std::string>> seed_demo(Store& store, AccountService& account
   }
   NGUON_TRY(seed_demo_bulletins(store, clock, crypto, province, communes[0], origin));
   NGUON_TRY(seed_demo_feedback(store, clock, crypto, communes[0], origin));
+  NGUON_TRY_ASSIGN(auto source, seed_demo_alert_source(store, clock, crypto, province, origin));
+  if (source) lines.push_back(*source);
   return lines;
 }
 

@@ -106,8 +106,27 @@ $(sed 's/^/    /' "$demo/new-users.jsonl")
   Citizen portal:  http://$listen:$port/portal   (feedback without logging in)
   Open311 API:     http://$listen:$port/open311/v2/discovery.json
   E-mails sent to citizens are kept in $demo/mail/
+  Emergency alerts: "Cảnh báo" holds a typhoon warning pushed by the demo weather service
+  (CAP 1.2); approve it to hear it on Phường Hạc Thành's simulated loudspeakers. Public CAP
+  feed of the alerts issued here: http://$listen:$port/cap/alerts.atom
 
 MSG
 build/release/apps/server/nguon-server -c "$config" &
 pids+=($!)
-wait "${pids[-1]}"
+server_pid=$!
+# Emergency alerts: the demo weather service pushes a typhoon warning for Phường Hạc Thành
+# (CAP 1.2, docs/cap.md) once the server answers; it waits in "Cảnh báo" for an operator's
+# approval, then plays on the commune's simulated loudspeakers. A second run answers 409
+# (already received), which is fine.
+cap_token=$(sed -n 's/.*"cap_source":.*"token":"\([0-9a-f]*\)".*/\1/p' "$demo/new-users.jsonl" | tail -n 1)
+if [ -n "$cap_token" ]; then
+  (
+    for _ in $(seq 1 100); do
+      curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break
+      sleep 0.2
+    done
+    curl -s -o /dev/null -H "Authorization: Bearer $cap_token" -H "Content-Type: application/cap+xml" \
+      --data-binary @tests/broadcast/data/bao-so-3-hac-thanh.cap "http://127.0.0.1:$port/api/v1/cap" || true
+  ) &
+fi
+wait "$server_pid"
