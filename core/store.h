@@ -29,6 +29,24 @@ struct UnitQuery {
   size_t limit = 50;
 };
 
+// Both per-contact counts of the intake (Tx::contact_counts).
+struct ContactCounts {
+  std::int64_t recent = 0;    // count_recent_by_contact
+  std::int64_t accepted = 0;  // count_accepted_by_contact
+};
+
+// The notification part of Tx::insert_feedback_with: notify_role_over(unit_path, role, note,
+// except_over_path) where note.message = message_before + "#<new feedback id>" + message_after
+// and note.feedback_id = the new id.
+struct RoleNotice {
+  Role role = Role::kFeedbackHandler;
+  std::string unit_path;
+  std::string except_over_path;
+  Notification note;
+  std::string message_before;
+  std::string message_after;
+};
+
 class Tx {
  public:
   virtual ~Tx() = default;
@@ -235,6 +253,35 @@ class Tx {
   // that holds across server instances.
   virtual Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
                                                        UnixTime since) = 0;
+  // Both counts at once: the intake reads them together (a backend may answer in one query).
+  virtual Result<ContactCounts> contact_counts(const std::string& contact_hash, UnixTime since) {
+    ContactCounts c;
+    auto recent = count_recent_by_contact(contact_hash, since);
+    if (!recent) return recent.error();
+    auto accepted = count_accepted_by_contact(contact_hash);
+    if (!accepted) return accepted.error();
+    c.recent = recent.value();
+    c.accepted = accepted.value();
+    return c;
+  }
+  // The intake's writes at once: insert_feedback(f), then insert_feedback_event(first) and the
+  // notice (see RoleNotice), both for the new feedback; answers its id. A backend may do it in
+  // one statement; errors as the three calls'.
+  virtual Result<std::int64_t> insert_feedback_with(const Feedback& f, FeedbackEvent first,
+                                                    RoleNotice notice) {
+    auto id = insert_feedback(f);
+    if (!id) return id.error();
+    first.feedback_id = id.value();
+    auto event = insert_feedback_event(first);
+    if (!event) return event.error();
+    notice.note.feedback_id = id.value();
+    notice.note.message =
+        notice.message_before + "#" + std::to_string(id.value()) + notice.message_after;
+    auto notified =
+        notify_role_over(notice.unit_path, notice.role, notice.note, notice.except_over_path);
+    if (!notified) return notified.error();
+    return id;
+  }
   // See FeedbackStatsRow; feedback whose body_path starts with `within_path` and whose
   // submitted_at lies in [from, to) (to = 0: open). Ordered by service_code, commune_code.
   virtual Result<std::vector<FeedbackStatsRow>> feedback_stats(const std::string& within_path,

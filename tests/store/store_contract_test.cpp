@@ -3558,6 +3558,51 @@ TEST_P(FeedbackStoreContract, CountsByContactHash) {
   EXPECT_EQ(recent("h1", kT0 + 6), 0);
   EXPECT_EQ(recent("h2", kT0 + 6), 1);
   EXPECT_EQ(recent("", 0), 0);
+  // Both at once, as the intake reads them.
+  for (const std::string h : {"h1", "h2", "h3", ""}) {
+    for (UnixTime since : {UnixTime{0}, kT0 + 3, kT0 + 6}) {
+      const ContactCounts c = fetch([&](Tx& tx) { return tx.contact_counts(h, since); });
+      EXPECT_EQ(c.recent, recent(h, since)) << h << " " << since;
+      EXPECT_EQ(c.accepted, accepted(h)) << h;
+    }
+  }
+}
+
+TEST_P(FeedbackStoreContract, TheIntakeWritesTheRowItsHistoryAndTheHandlersNotes) {
+  const std::int64_t lan = add_user(make_user("lan", "16597", {{Role::kFeedbackHandler, "16597"}}));
+  const std::int64_t minh = add_user(make_user("minh", "38", {{Role::kFeedbackHandler, "38"}}));
+  add_user(make_user("hoa", "16597", {{Role::kEditor, "16597"}}));  // not a handler
+  Feedback f = make_feedback("IN-1", "roads", tree_.c16597, tree_.c16597);
+  FeedbackEvent first{0, 999, kT0, "citizen", "received", R"({"channel":"web"})", true, "received"};
+  RoleNotice notice;
+  notice.role = Role::kFeedbackHandler;
+  notice.unit_path = tree_.c16597.path;
+  notice.except_over_path = tree_.p38.path;  // minh holds it over 38 too: skipped
+  notice.note.kind = "feedback.received";
+  notice.note.created_at = kT0;
+  notice.message_before = "Phản ánh mới ";
+  notice.message_after = " «Ổ gà» cần chuyển xử lý";
+  const std::int64_t id =
+      insert_id([&](Tx& tx) { return tx.insert_feedback_with(f, first, notice); });
+  ASSERT_GT(id, 0);
+  auto stored = fetch([&](Tx& tx) { return tx.find_feedback(id); });
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->tracking_code, "IN-1");
+  auto events = fetch([&](Tx& tx) { return tx.list_feedback_events(id, false); });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].feedback_id, id);
+  EXPECT_EQ(events[0].detail, R"({"channel":"web"})");
+  auto notes = fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); });
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].message, "Phản ánh mới #" + std::to_string(id) + " «Ổ gà» cần chuyển xử lý");
+  EXPECT_EQ(notes[0].feedback_id, id);
+  EXPECT_EQ(notes[0].kind, "feedback.received");
+  EXPECT_TRUE(fetch([&](Tx& tx) { return tx.list_notifications(minh, false, 10); }).empty());
+
+  // A duplicate tracking code writes nothing at all.
+  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_feedback_with(f, first, notice); }).code,
+            "tracking_code_exists");
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); }).size(), 1u);
 }
 
 TEST_P(FeedbackStoreContract, FeedbackStatsCountsByServiceAndCommune) {

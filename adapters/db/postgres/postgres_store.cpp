@@ -902,6 +902,64 @@ const std::string& feedback_insert_sql() {
   return kSql;
 }
 
+// Users holding `role` over the unit at `path` (or above it), except those who hold it over
+// `except` too ('' = no exception): the FROM … WHERE part (after "FROM") of notify_role_over and
+// of the intake statement; the arguments are parameter references such as "$1::text".
+std::string role_holders(const std::string& path, const std::string& role,
+                         const std::string& except) {
+  return "users u JOIN role_grants g ON g.user_id = u.id JOIN units n ON n.code = g.unit_code"
+         " WHERE g.role = " +
+         role + " AND NOT u.disabled AND left(" + path + ", length(n.path)) = n.path AND (" +
+         except +
+         " = '' OR NOT EXISTS (SELECT 1 FROM role_grants g2 JOIN units n2 ON n2.code = "
+         "g2.unit_code WHERE g2.user_id = u.id AND g2.role = " +
+         role + " AND left(" + except + ", length(n2.path)) = n2.path))";
+}
+
+std::string param(int n, const char* type) { return "$" + std::to_string(n) + "::" + type; }
+
+// The intake in one round trip (Tx::insert_feedback_with): the feedback and its attachments as
+// feedback_insert_sql, its first history line, and the notifications of the handlers, whose
+// message embeds the new id. A duplicate tracking code inserts nothing and returns no row.
+const std::string& feedback_intake_sql() {
+  static const std::string kSql = [] {
+    const int e = 4 + kFeedbackContentCount + 4;  // after the feedback's and attachments'
+    const int n = e + 6;
+    return sql({"WITH f AS (INSERT INTO feedback (tracking_code, submitted_at, fold, ",
+                kFeedbackContentColumns,
+                ") VALUES ($1, $2, $3, ",
+                placeholders(4, kFeedbackContentCount),
+                ") ON CONFLICT (tracking_code) DO NOTHING RETURNING id), ",
+                attachments_insert(4 + kFeedbackContentCount),
+                ", e AS (INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail,"
+                " is_public, status_after) SELECT f.id, ",
+                param(e, "bigint"),
+                ", ",
+                param(e + 1, "text"),
+                ", ",
+                param(e + 2, "text"),
+                ", ",
+                param(e + 3, "text"),
+                ", ",
+                param(e + 4, "boolean"),
+                ", ",
+                param(e + 5, "text"),
+                " FROM f), n AS (INSERT INTO notifications (user_id, kind, message, bulletin_id,"
+                " created_at, read, feedback_id) SELECT DISTINCT u.id, ",
+                param(n + 2, "text"),
+                ", ",
+                param(n + 3, "text"),
+                " || '#' || f.id || ",
+                param(n + 4, "text"),
+                ", NULL::bigint, ",
+                param(n + 5, "bigint"),
+                ", false, f.id FROM f, ",
+                role_holders(param(n, "text"), param(n + 1, "text"), param(n + 6, "text")),
+                ") SELECT id FROM f"});
+  }();
+  return kSql;
+}
+
 constexpr const char* kFeedbackEventColumns =
     "id, feedback_id, ts, actor, kind, detail, is_public, status_after";
 
@@ -1401,13 +1459,8 @@ class PgTx final : public Tx {
         "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read,"
         " feedback_id)"
         " SELECT DISTINCT u.id, $3::text, $4::text, $5::bigint, $6::bigint, $7::boolean,"
-        " $8::bigint FROM users u"
-        " JOIN role_grants g ON g.user_id = u.id JOIN units n ON n.code = g.unit_code"
-        " WHERE g.role = $2 AND NOT u.disabled AND left($1::text, length(n.path)) = n.path"
-        " AND ($9::text = '' OR NOT EXISTS (SELECT 1 FROM role_grants g2"
-        " JOIN units n2 ON n2.code = g2.unit_code WHERE g2.user_id = u.id AND g2.role = $2"
-        " AND left($9::text, length(n2.path)) = n2.path))"
-        " ORDER BY u.id RETURNING id",
+        " $8::bigint FROM " +
+            role_holders("$1::text", "$2", "$9::text") + " ORDER BY u.id RETURNING id",
         Params()
             .text(unit_path)
             .text(access::role_name(role))
@@ -2056,6 +2109,44 @@ class PgTx final : public Tx {
                            " AND status NOT IN ('moderation', 'rejected')",
                            Params().text(contact_hash));
     if (!r) return r.error();
+    return r->integer(0, 0);
+  }
+
+  Result<ContactCounts> contact_counts(const std::string& contact_hash, UnixTime since) override {
+    if (contact_hash.empty()) return ContactCounts{};
+    auto r = exec_prepared(c_, "nguon_contact_counts",
+                           "SELECT count(*) FILTER (WHERE submitted_at >= $2),"
+                           " count(*) FILTER (WHERE status NOT IN ('moderation', 'rejected'))"
+                           " FROM feedback WHERE contact_hash = $1",
+                           Params().text(contact_hash).integer(since));
+    if (!r) return r.error();
+    return ContactCounts{r->integer(0, 0), r->integer(0, 1)};
+  }
+
+  Result<std::int64_t> insert_feedback_with(const Feedback& f, FeedbackEvent first,
+                                            RoleNotice notice) override {
+    Params params;
+    params.text(f.tracking_code).integer(f.submitted_at).text(feedback_fold(f));
+    add_feedback_content(params, f);
+    add_attachments(params, f.attachments);
+    params.integer(first.ts)
+        .text(first.actor)
+        .text(first.kind)
+        .text(first.detail)
+        .boolean(first.is_public)
+        .text(first.status_after);
+    params.text(notice.unit_path)
+        .text(access::role_name(notice.role))
+        .text(notice.note.kind)
+        .text(notice.message_before)
+        .text(notice.message_after)
+        .integer(notice.note.created_at)
+        .text(notice.except_over_path);
+    auto r = exec_prepared(c_, "nguon_feedback_intake", feedback_intake_sql(), params);
+    if (!r) return r.error();
+    if (r->size() == 0) {
+      return conflict("tracking_code_exists", "a feedback with that tracking code exists");
+    }
     return r->integer(0, 0);
   }
 
