@@ -921,6 +921,13 @@ std::string param(int n, const char* type) { return "$" + std::to_string(n) + ":
 // The intake in one round trip (Tx::insert_feedback_with): the feedback and its attachments as
 // feedback_insert_sql, its first history line, and the notifications of the handlers, whose
 // message embeds the new id. A duplicate tracking code inserts nothing and returns no row.
+constexpr const char* kIntakeEventInsert =
+    ", e AS (INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
+    " status_after) SELECT f.id, ";
+constexpr const char* kIntakeNoticeInsert =
+    " FROM f), n AS (INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at,"
+    " read, feedback_id) SELECT DISTINCT u.id, ";
+
 const std::string& feedback_intake_sql() {
   static const std::string kSql = [] {
     const int e = 4 + kFeedbackContentCount + 4;  // after the feedback's and attachments'
@@ -931,8 +938,7 @@ const std::string& feedback_intake_sql() {
                 placeholders(4, kFeedbackContentCount),
                 ") ON CONFLICT (tracking_code) DO NOTHING RETURNING id), ",
                 attachments_insert(4 + kFeedbackContentCount),
-                ", e AS (INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail,"
-                " is_public, status_after) SELECT f.id, ",
+                kIntakeEventInsert,
                 param(e, "bigint"),
                 ", ",
                 param(e + 1, "text"),
@@ -944,8 +950,7 @@ const std::string& feedback_intake_sql() {
                 param(e + 4, "boolean"),
                 ", ",
                 param(e + 5, "text"),
-                " FROM f), n AS (INSERT INTO notifications (user_id, kind, message, bulletin_id,"
-                " created_at, read, feedback_id) SELECT DISTINCT u.id, ",
+                kIntakeNoticeInsert,
                 param(n + 2, "text"),
                 ", ",
                 param(n + 3, "text"),
