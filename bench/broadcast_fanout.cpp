@@ -554,9 +554,9 @@ int order(const Args& a) {
   json::value rv = json::parse(r.body);
   const std::string order_id(rv.at("order").as_string());
   const std::int64_t targeted = rv.at("devices").as_int64();
-  const std::string stop_path = alert ? "/api/v1/alerts/" + std::to_string(rv.at("id").as_int64()) +
-                                            "/stop"
-                                      : "/api/v1/broadcasts/" + order_id + "/stop";
+  const std::string stop_path =
+      alert ? "/api/v1/alerts/" + std::to_string(rv.at("id").as_int64()) + "/stop"
+            : "/api/v1/broadcasts/" + order_id + "/stop";
   obs.set_filter([order_id](const nguon::protocol::Event& e) {
     return e.type == nguon::protocol::EventType::kPlaying && e.order == order_id;
   });
@@ -570,8 +570,8 @@ int order(const Args& a) {
   }
   auto lat = latencies_ms(obs.arrivals(), t0);
   std::printf("RESULT mode=%s n=%zu order=%s targeted=%lld api_ms=%.1f %s%s\n",
-              alert ? "alert" : "order", n, order_id.c_str(), static_cast<long long>(targeted), api_ms,
-              stats("playing", lat, n).c_str(), cpu_at_99.c_str());
+              alert ? "alert" : "order", n, order_id.c_str(), static_cast<long long>(targeted),
+              api_ms, stats("playing", lat, n).c_str(), cpu_at_99.c_str());
   std::fflush(stdout);
   if (a.has("stop")) {
     Reply s = admin.post(stop_path, "{}");
