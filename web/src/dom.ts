@@ -129,3 +129,24 @@ export async function busy<T>(
     }
   }
 }
+
+/**
+ * Calls `load` again `ms` after each load ends, while `alive()` holds (typically: the view's
+ * element is still in the page; another route mounted stops it) and only when the tab is
+ * visible (a hidden tab waits). Returns `reload`: load now and restart the period.
+ */
+export function autoRefresh(alive: () => boolean, load: () => Promise<void>, ms: number): () => void {
+  let timer: number | undefined;
+  const schedule = (): void => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      if (!alive()) return;
+      if (document.visibilityState === 'visible') void load().finally(schedule);
+      else schedule();
+    }, ms);
+  };
+  return () => {
+    void load();
+    schedule();
+  };
+}

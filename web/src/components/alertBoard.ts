@@ -4,7 +4,7 @@
 // (like the alerts list, it stops by itself once another view replaced it).
 
 import { alertApi } from '../api';
-import { h, messageBox, replace, uid } from '../dom';
+import { autoRefresh, h, messageBox, replace, uid } from '../dom';
 import { errorText } from '../errors';
 import { hasKey, t } from '../i18n';
 import { ALERT_DEVICE_STATES, type Alert, type AlertDeviceRow, type AlertDevices, type AlertDeviceState } from '../types';
@@ -32,7 +32,6 @@ export function alertBoard(a: Pick<Alert, 'id' | 'state' | 'order'>): HTMLElemen
   const live = a.state === 'broadcast';
   let last: AlertDevices | null = null;
   let lastJson = '';
-  let timer: number | undefined;
 
   const render = () => {
     if (!last) return;
@@ -57,14 +56,6 @@ export function alertBoard(a: Pick<Alert, 'id' | 'state' | 'order'>): HTMLElemen
       msg.error(errorText(err));
     }
   };
-  const schedule = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      if (!el.isConnected) return;
-      if (document.visibilityState === 'visible') void load().finally(schedule);
-      else schedule();
-    }, REFRESH_MS);
-  };
   only.addEventListener('change', render);
 
   const el = h(
@@ -81,9 +72,8 @@ export function alertBoard(a: Pick<Alert, 'id' | 'state' | 'order'>): HTMLElemen
     note,
     tableBox,
   );
-  void load().finally(() => {
-    if (live) schedule();
-  });
+  if (live) autoRefresh(() => el.isConnected, load, REFRESH_MS)();
+  else void load();
   return el;
 }
 

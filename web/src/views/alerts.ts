@@ -7,7 +7,7 @@ import { isAdmin, state, type View } from '../app';
 import { alertHref, alertStateBadge, alertTitle, canSeeAlerts, capLabel, cell, notActualBadge, severityBadge, unixTimeEl, urgencyCertainty } from '../components/alertBits';
 import { spinner } from '../components/bulletinBits';
 import { fmtNumber } from '../components/deviceBits';
-import { field, h, messageBox, replace } from '../dom';
+import { autoRefresh, field, h, messageBox, replace } from '../dom';
 import { errorText } from '../errors';
 import { t } from '../i18n';
 import { ALERT_STATES, type Alert, type AlertState } from '../types';
@@ -80,7 +80,6 @@ export function alertsView(): View {
 
   let shown = PAGE;
   let seq = 0;
-  let timer: number | undefined;
   let first = true;
 
   /** Every page shown so far (refreshes keep "show more" pages), without duplicates. */
@@ -116,19 +115,7 @@ export function alertsView(): View {
       msg.error(errorText(err));
     }
   };
-  const schedule = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      // Stop refreshing once the view is gone (another route was mounted).
-      if (!el.isConnected) return;
-      if (document.visibilityState === 'visible') void load().finally(schedule);
-      else schedule();
-    }, REFRESH_MS);
-  };
-  const reload = () => {
-    void load();
-    schedule();
-  };
+  const reload = autoRefresh(() => el.isConnected, load, REFRESH_MS);
 
   stateSel.addEventListener('change', () => {
     f.state = stateSel.value as AlertState | '';

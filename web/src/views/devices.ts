@@ -9,7 +9,7 @@ import { openBroadcastDialog } from '../components/broadcastDialog';
 import { ago, canOperate, conditionBadge, deviceHref, deviceStatusLabel, fmtNumber, kindLabel } from '../components/deviceBits';
 import { deviceMap } from '../components/deviceMap';
 import { unitPicker } from '../components/unitPicker';
-import { field, h, messageBox, replace } from '../dom';
+import { autoRefresh, field, h, messageBox, replace } from '../dom';
 import { errorText } from '../errors';
 import { t } from '../i18n';
 import { DEVICE_STATUSES, type Device, type DeviceCounts, type UnitRef } from '../types';
@@ -124,7 +124,6 @@ export function devicesView(): View {
   const updated = h('p', { class: 'hint refresh-note', testid: 'devices-updated', 'aria-live': 'off' });
 
   let seq = 0;
-  let timer: number | undefined;
   let first = true;
   const load = async () => {
     const mine = ++seq;
@@ -156,19 +155,7 @@ export function devicesView(): View {
       msg.error(errorText(err));
     }
   };
-  const schedule = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      // Stop refreshing once the view is gone (another route was mounted).
-      if (!el.isConnected) return;
-      if (document.visibilityState === 'visible') void load().finally(schedule);
-      else schedule();
-    }, REFRESH_MS);
-  };
-  const reload = () => {
-    void load();
-    schedule();
-  };
+  const reload = autoRefresh(() => el.isConnected, load, REFRESH_MS);
 
   unit.onChange((u) => {
     f.unit = u;
