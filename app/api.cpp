@@ -721,7 +721,8 @@ HttpResponse Api::route(Call& call) {
   // CAP sources authenticate with their own token and send XML, not JSON.
   if (path == "/api/v1/cap") return cap_push(c.req, deps_.alerts, deps_.cap_schema);
   if (path.rfind("/cap/", 0) == 0) {
-    if (auto r = cap_feed_routes(c.req, path, deps_.alerts, deps_.config.server.public_url)) {
+    if (auto r = cap_feed_routes(c.req, path, deps_.alerts, deps_.config.server.public_url,
+                                 deps_.clock.now())) {
       return std::move(*r);
     }
   }

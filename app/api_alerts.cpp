@@ -413,7 +413,8 @@ HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
 namespace nguon::app::api {
 
 std::optional<HttpResponse> cap_feed_routes(const HttpRequest& req, std::string_view path,
-                                            alerts::AlertDesk* desk, const std::string& base_url) {
+                                            alerts::AlertDesk* desk, const std::string& base_url,
+                                            UnixTime now) {
   constexpr std::string_view kFeed = "/cap/alerts.atom";
   constexpr std::string_view kDocs = "/cap/alerts/";
   constexpr std::string_view kCapSuffix = ".cap";
@@ -445,6 +446,7 @@ std::optional<HttpResponse> cap_feed_routes(const HttpRequest& req, std::string_
   feed.self_url = feed.id;
   feed.title = "Cảnh báo khẩn cấp — Nguồn";
   feed.author = "Nguồn";
+  if (published->empty()) feed.updated = now;  // else the newest entry's time
   std::vector<cap::AtomEntry> entries;
   for (const AlertRecord& a : published.value()) {
     cap::AtomEntry e;

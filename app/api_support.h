@@ -194,9 +194,10 @@ std::optional<HttpResponse> alert_routes(Ctx& c);
 HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
                       const cap::CapSchema* schema);
 // GET /cap/alerts.atom and /cap/alerts/{id}.cap: the alerts issued here, public (no login), as
-// an Atom feed of CAP 1.2 documents; nullopt when the path is neither.
+// an Atom feed of CAP 1.2 documents; nullopt when the path is neither. `now` dates an empty feed.
 std::optional<HttpResponse> cap_feed_routes(const HttpRequest& req, std::string_view path,
-                                            alerts::AlertDesk* desk, const std::string& base_url);
+                                            alerts::AlertDesk* desk, const std::string& base_url,
+                                            UnixTime now);
 // `limit` (1..500, default 100) and `offset` (default 0) from the query (app/api_devices.cpp).
 Status read_page(const Ctx& c, size_t& limit, size_t& offset);
 // Serves a stored media file with ETag and Range support.

@@ -104,6 +104,12 @@ using namespace e2e;
 // the agent (reported interrupted: preempted), plays at once, and is published as CAP 1.2 in
 // the public Atom feed; cancelling it stops it on the agent and publishes the Cancel.
 TEST_F(CapEndToEnd, AConsoleEmergencyPreemptsABulletinAndIsPublishedAsCap) {
+  // Nothing issued yet: an empty feed, dated now (not 1970).
+  Reply empty = request(port_, "GET", "/cap/alerts.atom");
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(empty.body.find("<entry>"), std::string::npos);
+  EXPECT_EQ(empty.body.find("1970-"), std::string::npos) << empty.body;
+
   const std::int64_t bulletin = published_bulletin();
   const std::string sha = audio_of(bulletin);
   const std::string a = add_agent(kCommuneA, "SN-A");
