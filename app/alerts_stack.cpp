@@ -120,7 +120,6 @@ Result<std::unique_ptr<AlertsStack>> AlertsStack::make(
                    "deployment.data_dir: cannot load " + xsd + ": " + schema.error().message);
   }
   std::unique_ptr<AlertsStack> stack(new AlertsStack());
-  stack->poll_seconds_ = cfg.alerts.poll_seconds;
   stack->schema_ = std::move(schema.value());
   stack->codec_ = std::make_unique<cap::SchemaCapCodec>(stack->schema_);
   stack->voice_ = std::make_unique<alerts::SpeechAlertVoice>(synthesizer, pipeline, media,
@@ -130,37 +129,19 @@ Result<std::unique_ptr<AlertsStack>> AlertsStack::make(
       alerts::AlertDeskOptions{cfg.alerts.repeat, cfg.alerts.volume, cfg.alerts.second_approver,
                                sender});
   stack->poller_ = std::make_unique<FeedPoller>(*stack->desk_, *stack->schema_);
+  stack->worker_ = std::make_unique<PeriodicWorker>(
+      std::chrono::seconds(cfg.alerts.poll_seconds), [poller = stack->poller_.get()] {
+        if (auto r = poller->run_once(); !r) {
+          log::warn("CAP feed pass failed", {{"error", r.error().message}});
+        }
+      });
   return stack;
 }
 
 AlertsStack::~AlertsStack() { stop(); }
 
-void AlertsStack::start() {
-  std::lock_guard lock(mu_);
-  if (worker_.joinable()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] { run(); });
-}
+void AlertsStack::start() { worker_->start(); }
 
-void AlertsStack::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
-
-void AlertsStack::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    if (auto r = poller_->run_once(); !r) {
-      log::warn("CAP feed pass failed", {{"error", r.error().message}});
-    }
-    lock.lock();
-    cv_.wait_for(lock, std::chrono::seconds(poll_seconds_), [this] { return stopping_; });
-  }
-}
+void AlertsStack::stop() { worker_->stop(); }
 
 }  // namespace nguon::app

@@ -3,16 +3,14 @@
 // broadcast capability's DeviceService, and the Atom feed poller's thread.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "adapters/cap/cap_parser.h"
 #include "app/config.h"
+#include "app/periodic_worker.h"
 #include "core/alerts/alert_desk.h"
 #include "core/devices/device_service.h"
 #include "core/speech.h"
@@ -57,18 +55,12 @@ class AlertsStack {
 
  private:
   AlertsStack() = default;
-  void run();
-
-  int poll_seconds_ = 60;
   std::shared_ptr<const cap::CapSchema> schema_;
   std::unique_ptr<cap::SchemaCapCodec> codec_;
   std::unique_ptr<alerts::AlertVoice> voice_;
   std::unique_ptr<alerts::AlertDesk> desk_;
   std::unique_ptr<FeedPoller> poller_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread worker_;
+  std::unique_ptr<PeriodicWorker> worker_;  // runs the poller; declared last: stops first
 };
 
 }  // namespace nguon::app

@@ -509,6 +509,7 @@ HttpResponse authed_route(Ctx& c) {
   if (auto r = schedule_routes(c)) return std::move(*r);
   if (auto r = feedback_routes(c)) return std::move(*r);
   if (auto r = alert_routes(c)) return std::move(*r);
+  if (auto r = live_routes(c)) return std::move(*r);
   return error_response(not_found("no such API endpoint"));
 }
 
@@ -725,6 +726,9 @@ HttpResponse Api::route(Call& call) {
                                  deps_.clock.now())) {
       return std::move(*r);
     }
+  }
+  if (path.rfind("/live/", 0) == 0) {
+    if (auto r = live_mount_route(c.req, path, deps_.live)) return std::move(*r);
   }
   if (path.rfind(kApiPrefix, 0) != 0) {
     if (path == "/api/v1" || path.rfind("/api/", 0) == 0)

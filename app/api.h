@@ -34,6 +34,9 @@ class AlertDesk;  // core/alerts/alert_desk.h
 namespace cap {
 class CapSchema;  // adapters/cap/cap_parser.h
 }
+namespace live {
+class LiveDesk;  // core/live/live_desk.h
+}
 class ScheduleService;  // core/schedule/schedule_service.h
 }  // namespace nguon
 
@@ -103,6 +106,8 @@ struct ApiDeps {
   // Emergency alerts (issue 6); when null, their endpoints answer 503.
   alerts::AlertDesk* alerts = nullptr;
   const cap::CapSchema* cap_schema = nullptr;
+  // Live broadcast (issue 6); when null, its endpoints answer 503.
+  live::LiveDesk* live = nullptr;
 };
 
 class Api {

@@ -130,23 +130,7 @@ HttpResponse alert_or_error(Ctx& c, const Result<AlertRecord>& r) {
 
 HttpResponse board(Ctx& c, AlertDesk& desk, std::int64_t id) {
   if (c.req.method != "GET") return method_not_allowed("GET");
-  auto b = desk.board(c.who(), id);
-  if (!b) return error_response(b.error());
-  json::array devices;
-  for (const alerts::BoardRow& r : b->rows) {
-    devices.push_back(json::object{{"id", r.device_id},
-                                   {"name", r.name},
-                                   {"commune_code", r.commune_code},
-                                   {"online", r.online},
-                                   {"state", r.state},
-                                   {"reason", r.reason},
-                                   {"ts", r.ts}});
-  }
-  json::object counts;
-  for (const auto& [k, v] : b->counts) counts[k] = v;
-  return json_response(200, json::object{{"order", b->order},
-                                         {"devices", std::move(devices)},
-                                         {"counts", std::move(counts)}});
+  return board_response(desk.board(c.who(), id));
 }
 
 HttpResponse list_alerts(Ctx& c, AlertDesk& desk) {
@@ -203,14 +187,9 @@ HttpResponse issue_alert(Ctx& c, AlertDesk& desk) {
     if (!v) return error_response(v.error());
     if (v.value()) *out = std::move(*v.value());
   }
-  if (const json::value* areas = o.if_contains("areas")) {
-    const Error wrong = invalid("invalid_field", "areas: an array of unit codes");
-    if (!areas->is_array()) return error_response(wrong);
-    for (const auto& a : areas->as_array()) {
-      if (!a.is_string()) return error_response(wrong);
-      d.areas.emplace_back(a.as_string());
-    }
-  }
+  auto areas = f.optional_strings("areas", 1000);  // the desk applies its own limit (50)
+  if (!areas) return error_response(areas.error());
+  if (areas.value()) d.areas = std::move(*areas.value());
   if (const json::value* polygon = o.if_contains("polygon")) {
     const Error wrong = invalid("invalid_field", "polygon: an array of [lat, lon] points");
     if (!polygon->is_array() || polygon->as_array().size() > alerts::kMaxPolygonPoints) {
@@ -330,6 +309,25 @@ HttpResponse source_routes(Ctx& c, AlertDesk& desk) {
 }
 
 }  // namespace
+
+HttpResponse board_response(const Result<OrderBoard>& b) {
+  if (!b) return error_response(b.error());
+  json::array devices;
+  for (const BoardRow& r : b->rows) {
+    devices.push_back(json::object{{"id", r.device_id},
+                                   {"name", r.name},
+                                   {"commune_code", r.commune_code},
+                                   {"online", r.online},
+                                   {"state", r.state},
+                                   {"reason", r.reason},
+                                   {"ts", r.ts}});
+  }
+  json::object counts;
+  for (const auto& [k, v] : b->counts) counts[k] = v;
+  return json_response(200, json::object{{"order", b->order},
+                                         {"devices", std::move(devices)},
+                                         {"counts", std::move(counts)}});
+}
 
 std::optional<HttpResponse> alert_routes(Ctx& c) {
   const auto& s = c.segs;

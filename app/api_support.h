@@ -18,6 +18,7 @@
 #include "core/accounts.h"
 #include "core/bulletin_media.h"
 #include "core/bulletins.h"
+#include "core/devices/device_service.h"
 #include "core/unit_service.h"
 
 namespace nguon::app::api {
@@ -190,6 +191,14 @@ std::optional<HttpResponse> schedule_routes(Ctx& c);
 std::optional<HttpResponse> feedback_routes(Ctx& c);
 // Routes owned by app/api_alerts.cpp (alerts and their sources, issue 6).
 std::optional<HttpResponse> alert_routes(Ctx& c);
+// An order's acknowledgement board as JSON (alerts and live broadcasts share it).
+HttpResponse board_response(const Result<OrderBoard>& board);
+// Routes owned by app/api_live.cpp: /api/v1/live… (sessions, the microphone WebSocket).
+std::optional<HttpResponse> live_routes(Ctx& c);
+// GET /live/<mount>.ogg: a live broadcast's public Ogg Opus stream (Icecast-style), no login;
+// nullopt when the path is not a mount.
+std::optional<HttpResponse> live_mount_route(const HttpRequest& req, std::string_view path,
+                                             live::LiveDesk* desk);
 // POST /api/v1/cap: a CAP source pushes an alert (bearer token of the source, CAP XML body).
 HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
                       const cap::CapSchema* schema);

@@ -13,6 +13,7 @@
 #include "app/api.h"
 #include "app/broadcast_stack.h"
 #include "app/feedback_stack.h"
+#include "app/live_stack.h"
 #include "app/log.h"
 #include "app/metrics.h"
 #include "app/speech_stack.h"
@@ -125,6 +126,10 @@ int server_main(int argc, char** argv) {
     }
     alerts = std::move(made.value());
   }
+  std::unique_ptr<LiveStack> live;
+  if (broadcast) {
+    live = std::make_unique<LiveStack>(cfg, *store.value(), clock, crypto, *broadcast->devices);
+  }
   std::unique_ptr<http::HttpServer> server;
   ApiDeps deps{cfg,
                *store.value(),
@@ -145,6 +150,7 @@ int server_main(int argc, char** argv) {
     deps.alerts = &alerts->desk();
     deps.cap_schema = &alerts->schema();
   }
+  if (live) deps.live = &live->desk();
   Api api(std::move(deps));
   http::ServerOptions options{cfg.server.listen,
                               cfg.server.port,
@@ -167,6 +173,7 @@ int server_main(int argc, char** argv) {
 
   feedback.value()->start();
   if (alerts) alerts->start();
+  if (live) live->start();
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;
@@ -187,6 +194,7 @@ int server_main(int argc, char** argv) {
   stopping = true;
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  if (live) live->stop();  // before the server (and its connections) goes
   if (alerts) alerts->stop();
   if (broadcast) broadcast->stop();
   feedback.value()->stop();

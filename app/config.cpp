@@ -339,6 +339,17 @@ std::vector<Key> schema(const std::string& dir) {
       {"alerts.second_approver", Type::kBool,
        flag([](Config& c, bool b) { c.alerts.second_approver = b; })},
       {"alerts.sender", Type::kString, text_into([](Config& c) { return &c.alerts.sender; })},
+      {"live.max_minutes", Type::kInt,
+       int_in("live.max_minutes", 1, 1440,
+              [](Config& c, std::int64_t n) { c.live.max_minutes = static_cast<int>(n); })},
+      {"live.connect_seconds", Type::kInt,
+       int_in("live.connect_seconds", 5, 600,
+              [](Config& c, std::int64_t n) { c.live.connect_seconds = static_cast<int>(n); })},
+      {"live.silence_seconds", Type::kInt,
+       int_in("live.silence_seconds", 5, 600,
+              [](Config& c, std::int64_t n) { c.live.silence_seconds = static_cast<int>(n); })},
+      {"live.stream_base_url", Type::kString,
+       text_into([](Config& c) { return &c.live.stream_base_url; })},
       {"mail.enabled", Type::kBool, flag([](Config& c, bool b) { c.mail.enabled = b; })},
       {"mail.host", Type::kString, text_into([](Config& c) { return &c.mail.host; })},
       {"mail.port", Type::kInt,
@@ -421,6 +432,12 @@ Status complete_broadcast_config(Config& config) {
   }
   if (config.devices.media_base_url.empty()) {
     config.devices.media_base_url = config.server.public_url + "/api/v1/device-media";
+  }
+  if (config.live.stream_base_url.empty()) config.live.stream_base_url = config.server.public_url;
+  while (config.live.stream_base_url.ends_with('/')) config.live.stream_base_url.pop_back();
+  if (!config.live.stream_base_url.starts_with("http://") &&
+      !config.live.stream_base_url.starts_with("https://")) {
+    return bad("live.stream_base_url", "must be an http:// or https:// URL");
   }
   if (config.broker.device_host.empty()) config.broker.device_host = config.broker.host;
   if (config.broker.device_port == 0) config.broker.device_port = config.broker.port;

@@ -127,6 +127,13 @@ struct Config {
     bool second_approver = false;  // console alerts wait for another operator's approval
     std::string sender;            // <sender> of our CAP alerts; default nguon@<public_url host>
   } alerts;
+  // Live broadcast from the console's microphone (issue 6; needs broker.enabled).
+  struct Live {
+    int max_minutes = 120;        // longest live broadcast
+    int connect_seconds = 30;     // no microphone connected by then: ended
+    int silence_seconds = 20;     // no audio for this long: ended
+    std::string stream_base_url;  // where devices fetch /live/<mount>.ogg; default public_url
+  } live;
   struct Log {
     std::string level = "info";
     bool json = true;

@@ -58,6 +58,21 @@ Result<std::optional<std::int64_t>> Fields::optional_int(std::string_view key) c
   return invalid("invalid_field", std::string(key) + ": must be an integer");
 }
 
+Result<std::optional<std::vector<std::string>>> Fields::optional_strings(
+    std::string_view key, std::size_t max_items) const {
+  const json::value* v = o_.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::vector<std::string>>();
+  const Error wrong = invalid("invalid_field", std::string(key) + ": an array of at most " +
+                                                   std::to_string(max_items) + " strings");
+  if (!v->is_array() || v->as_array().size() > max_items) return wrong;
+  std::vector<std::string> out;
+  for (const json::value& item : v->as_array()) {
+    if (!item.is_string()) return wrong;
+    out.emplace_back(item.as_string());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
 Result<std::optional<std::vector<Grant>>> Fields::optional_grants(std::string_view key) const {
   const json::value* v = o_.if_contains(key);
   const std::string k(key);

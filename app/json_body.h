@@ -29,6 +29,9 @@ class Fields {
   Result<std::optional<std::string>> optional_string(std::string_view key) const;
   Result<std::optional<bool>> optional_bool(std::string_view key) const;
   Result<std::optional<std::int64_t>> optional_int(std::string_view key) const;
+  // An array of strings (each as received), at most `max_items` of them.
+  Result<std::optional<std::vector<std::string>>> optional_strings(std::string_view key,
+                                                                   std::size_t max_items) const;
   // [{"role": "...", "unit_code": "..."}, …], at most 50 entries.
   Result<std::optional<std::vector<Grant>>> optional_grants(std::string_view key) const;
 

@@ -83,7 +83,7 @@ asan_unit() {
   cmake --preset asan-ubsan >/dev/null &&
     cmake --build build/asan-ubsan -j "$jobs" --target unit_tests normalizer_tests audio_tests tts_tests \
       agent_unit_tests agent_runtime_tests device_tests schedule_tests mail_tests workdays_tests forms_tests \
-      feedback_tests portal_tests open311_tests cap_tests alert_tests &&
+      feedback_tests portal_tests open311_tests cap_tests alert_tests live_tests &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build/asan-ubsan --output-on-failure -L unit
 }

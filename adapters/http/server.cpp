@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <mutex>
 #include <set>
@@ -18,6 +19,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace bws = beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
@@ -29,11 +31,33 @@ std::string error_json(std::string_view code, std::string_view message) {
 
 // One accepted connection; `busy` is true from the first byte of a request to its last byte
 // written, so shutdown knows which connections it may close at once.
+// `wake` is what a streamed response waits on between chunks (cancelled to wake it up).
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
+  asio::steady_timer wake{stream.get_executor()};
   std::atomic<bool> busy{false};
 };
+
+// Calls `f` when the scope ends, also when a suspended coroutine's frame is destroyed.
+template <typename F>
+struct AtExit {
+  F f;
+  explicit AtExit(F fn) : f(std::move(fn)) {}
+  ~AtExit() { f(); }
+  AtExit(const AtExit&) = delete;
+  AtExit& operator=(const AtExit&) = delete;
+};
+
+std::string stream_head(const HttpResponse& r, unsigned version) {
+  std::string head = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(r.status) + " " +
+          std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(r.status))) + "\r\n";
+  head += "Server: nguon\r\n";
+  if (!r.content_type.empty()) head += "Content-Type: " + r.content_type + "\r\n";
+  for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+  return head + "Connection: close\r\n\r\n";
+}
 
 HttpRequest to_request(const bhttp::request<bhttp::string_body>& req, const std::string& ip) {
   HttpRequest out;
@@ -155,6 +179,20 @@ struct HttpServer::Impl {
           if (observer.on_connection_error) observer.on_connection_error(e.what());
         }
       }
+      if (response.websocket && bws::is_upgrade(parser.get())) {
+        if (observer.on_response) observer.on_response(101, 0);
+        co_await serve_websocket(conn, parser.release(), std::move(response.websocket));
+        break;
+      }
+      if (response.websocket) {
+        response = HttpResponse{};
+        respond_error(response, 426, "upgrade_required", "this address is a WebSocket endpoint");
+      }
+      if (response.stream) {
+        if (observer.on_response) observer.on_response(response.status, 0);
+        co_await serve_stream(conn, version, std::move(response));
+        break;
+      }
       const int status = response.status;
       auto res = to_beast(std::move(response), version, keep_alive && !draining);
       const bool close = !res.keep_alive();
@@ -172,6 +210,89 @@ struct HttpServer::Impl {
     conn->stream.close();
     std::lock_guard lock(mu);
     connections.erase(conn);
+  }
+
+  // Writes the header, then the stream's bytes as they come, until it ends, the client goes, a
+  // write times out or the server shuts down.
+  asio::awaitable<void> serve_stream(std::shared_ptr<Connection> conn, unsigned version,
+                                     HttpResponse response) {
+    std::shared_ptr<BodyStream> body = std::move(response.stream);
+    AtExit closer([&body] { body->close(); });
+    std::weak_ptr<Connection> weak = conn;
+    body->set_waker([weak, ex = conn->stream.get_executor()] {
+      asio::post(ex, [weak] {
+        if (auto c = weak.lock()) c->wake.cancel();
+      });
+    });
+    beast::error_code ec;
+    std::string chunk = stream_head(response, version);
+    conn->stream.expires_after(options.stream_write_timeout);
+    co_await asio::async_write(conn->stream, asio::buffer(chunk),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    conn->busy = false;  // from now on shutdown closes it like an idle connection
+    bool more = true;
+    while (!ec && more && !draining) {
+      chunk.clear();
+      more = body->read(chunk);
+      if (!chunk.empty()) {
+        conn->stream.expires_after(options.stream_write_timeout);
+        co_await asio::async_write(conn->stream, asio::buffer(chunk),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      } else if (more) {
+        // Woken by the stream (cancel), by shutdown, or every few seconds to look again.
+        conn->wake.expires_after(std::chrono::seconds(5));
+        co_await conn->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        ec = {};
+        if (!conn->stream.socket().is_open()) break;
+      }
+    }
+  }
+
+  // Completes the handshake, then hands every message to `session` until either side closes.
+  asio::awaitable<void> serve_websocket(std::shared_ptr<Connection> conn,
+                                        bhttp::request<bhttp::string_body> req,
+                                        std::shared_ptr<WebSocketSession> session) {
+    beast::error_code ec;
+    conn->stream.expires_never();  // the WebSocket stream keeps its own timeouts
+    auto socket = std::make_shared<bws::stream<beast::tcp_stream&>>(conn->stream);
+    socket->set_option(bws::stream_base::timeout::suggested(beast::role_type::server));
+    socket->set_option(bws::stream_base::decorator(
+        [](bws::response_type& res) { res.set(bhttp::field::server, "nguon"); }));
+    socket->read_message_max(options.websocket_message_limit);
+    int close_code = 1006;
+    AtExit closed([&session, &close_code] { session->closed(close_code); });
+    co_await socket->async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    conn->busy = false;  // shutdown closes it like an idle connection
+    std::weak_ptr<bws::stream<beast::tcp_stream&>> weak_socket = socket;
+    std::weak_ptr<Connection> weak_conn = conn;
+    session->opened([weak_socket, weak_conn, ex = conn->stream.get_executor()](int code,
+                                                                               std::string why) {
+      asio::post(ex, [weak_socket, weak_conn, code, why = std::move(why)] {
+        auto s = weak_socket.lock();
+        auto c = weak_conn.lock();
+        if (!s || !c || !s->is_open()) return;
+        s->async_close(bws::close_reason(static_cast<bws::close_code>(code), why.substr(0, 120)),
+                       [s, c](beast::error_code) {});
+      });
+    });
+    beast::flat_buffer buffer;
+    for (;;) {
+      buffer.clear();
+      co_await socket->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bws::error::closed) close_code = socket->reason().code;
+      if (ec) break;
+      const auto bytes = buffer.data();
+      const std::string_view message(static_cast<const char*>(bytes.data()), bytes.size());
+      std::string refusal;
+      if (!session->on_message(socket->got_binary(), message, refusal)) {
+        close_code = bws::close_code::policy_error;
+        co_await socket->async_close(
+            bws::close_reason(bws::close_code::policy_error, refusal.substr(0, 120)),
+            asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+    }
   }
 
   asio::awaitable<void> accept_loop() {
@@ -216,7 +337,9 @@ struct HttpServer::Impl {
     for (const auto& c : connections) {
       if (c->busy) continue;
       asio::post(c->stream.get_executor(), [c] {
-        if (!c->busy) c->stream.socket().close();
+        if (c->busy) return;
+        c->stream.socket().close();
+        c->wake.cancel();  // a streamed response waiting for its next bytes
       });
     }
   }

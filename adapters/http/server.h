@@ -1,6 +1,7 @@
 // HTTP/1.1 server on Boost.Beast with C++20 coroutines (after Beast's advanced server example).
 // Every read has a timeout, every request a body limit; shutdown is two-phase: stop accepting
 // and close idle connections, let in-flight requests finish within a grace period, then force.
+// Streamed responses and WebSocket connections count as idle: shutdown closes them at once.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,11 @@ struct ServerOptions {
   std::size_t upload_body_limit = 50 << 20;
   std::function<bool(std::string_view target)> is_upload;
   std::chrono::seconds request_timeout{30};
+  // Streamed responses (HttpResponse::stream): a client that takes longer than this to accept
+  // one write is dropped.
+  std::chrono::seconds stream_write_timeout{20};
+  // WebSocket connections: the largest message accepted (larger: closed with 1009).
+  std::size_t websocket_message_limit = 64 << 10;
 };
 
 // What the server reports for metrics; called from I/O threads, must be thread-safe.

@@ -104,25 +104,9 @@ struct SourcePatch {
   std::optional<std::string> name, unit_code, feed_url, min_severity, min_urgency, min_certainty;
   std::optional<bool> auto_broadcast, enabled;
 };
-// The live acknowledgement board of an alert's order: each targeted device and its latest
-// report for that order. state: "waiting" (nothing reported yet), "playing", "played",
-// "interrupted", "failed" (also a refused order: "rejected" reports).
-struct BoardRow {
-  std::string device_id;
-  std::string name;
-  std::string commune_code;
-  bool online = false;
-  std::string state = "waiting";
-  std::string reason;
-  UnixTime ts = 0;
-};
-struct AlertBoard {
-  std::string order;
-  std::vector<BoardRow> rows;  // at most kMaxBoardRows, devices not yet confirmed first
-  std::map<std::string, std::int64_t> counts;  // total, waiting, playing, played, interrupted,
-                                               // failed (over every device)
-};
-inline constexpr std::size_t kMaxBoardRows = 2000;
+// The acknowledgement board of an alert's order (see DeviceService::order_board).
+using BoardRow = ::nguon::BoardRow;
+using AlertBoard = ::nguon::OrderBoard;
 
 struct CreatedSource {
   AlertSource source;

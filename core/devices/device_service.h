@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -179,6 +180,26 @@ struct DeviceReport {
   std::string payload;
 };
 
+// The acknowledgement board of an order (an alert, a live broadcast): each targeted device and
+// its latest report for that order. state: "waiting" (nothing reported yet), "playing",
+// "played", "interrupted", "failed" (also a refused order: "rejected" reports).
+struct BoardRow {
+  std::string device_id;
+  std::string name;
+  std::string commune_code;
+  bool online = false;
+  std::string state = "waiting";
+  std::string reason;
+  UnixTime ts = 0;
+};
+struct OrderBoard {
+  std::string order;
+  std::vector<BoardRow> rows;  // at most kMaxBoardRows, devices not yet confirmed first
+  std::map<std::string, std::int64_t> counts;  // total, waiting, playing, played, interrupted,
+                                               // failed (over every device)
+};
+inline constexpr std::size_t kMaxBoardRows = 2000;
+
 // What ingest() did with a message.
 enum class IngestOutcome { kStateRecorded, kEventRecorded, kDuplicateEvent };
 
@@ -238,6 +259,9 @@ class DeviceService {
   // (the stop is sent again).
   Result<BroadcastResult> broadcast_system(const SystemBroadcast& request);
   Status stop_order_system(const std::string& order_id, const std::string& actor);
+  // The board of `order_id` ("" or an unknown order: an empty board with zero counts). No
+  // principal: the caller has already checked that the order is the caller's to see.
+  Result<OrderBoard> order_board(const std::string& order_id);
   // Signed, retained on the device's manifest / settings topic (used by the scheduler and by
   // command()). No principal: callers are trusted server components.
   Status publish_manifest(const std::string& device_id, const protocol::Manifest& manifest);

@@ -35,13 +35,6 @@ class CapEndToEnd : public BroadcastEndToEnd {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
   }
-  bool has_play_with_reason(const std::string& device, std::string_view type,
-                            std::string_view reason) {
-    for (const auto& p : plays_of(device)) {
-      if (p.at("type").as_string() == type && p.at("reason").as_string() == reason) return true;
-    }
-    return false;
-  }
 };
 
 TEST_F(CapEndToEnd, AnAlertForOneCommunePlaysOnlyThereAndItsCancelStopsIt) {

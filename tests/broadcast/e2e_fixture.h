@@ -241,6 +241,13 @@ class BroadcastEndToEnd : public ::testing::Test {
     }
     return false;
   }
+  bool has_play_with_reason(const std::string& device, std::string_view type,
+                            std::string_view reason) {
+    for (const auto& p : plays_of(device)) {
+      if (p.at("type").as_string() == type && p.at("reason").as_string() == reason) return true;
+    }
+    return false;
+  }
 
   testing::MosquittoServer broker_;
   fs::path dir_;

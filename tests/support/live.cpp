@@ -44,6 +44,51 @@ Reply request(std::uint16_t port, const std::string& method, const std::string& 
   return raw_exchange(port, req);
 }
 
+namespace {
+
+// The value of the nguon_session cookie in a Set-Cookie header.
+std::string session_cookie(const std::string& set_cookie) {
+  const auto eq = set_cookie.find('=');
+  const auto semi = set_cookie.find(';');
+  if (eq == std::string::npos) return "";
+  return set_cookie.substr(eq + 1, semi == std::string::npos ? semi : semi - eq - 1);
+}
+
+// The string value of "csrf_token" in a login answer (no JSON library here).
+std::string csrf_of(const std::string& body) {
+  const std::string key = "\"csrf_token\":\"";
+  const auto at = body.find(key);
+  if (at == std::string::npos) return "";
+  const auto from = at + key.size();
+  return body.substr(from, body.find('"', from) - from);
+}
+
+}  // namespace
+
+std::optional<ConsoleSession> login_console(std::uint16_t port, const std::string& user,
+                                            std::string& password, std::string* error) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Reply r = request(port, "POST", "/api/v1/auth/login",
+                      "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}");
+    if (r.status != 200) {
+      if (error) *error = "login " + user + ": " + std::to_string(r.status) + " " + r.body;
+      return std::nullopt;
+    }
+    ConsoleSession s{port, session_cookie(r.set_cookie), csrf_of(r.body)};
+    if (s.get("/api/v1/units/38").status != 403) return s;
+    const std::string next = password + "-doi-moi";
+    Reply changed = s.post("/api/v1/auth/password", "{\"current_password\":\"" + password +
+                                                        "\",\"new_password\":\"" + next + "\"}");
+    if (changed.status != 204) {
+      if (error) *error = "password change " + user + ": " + changed.body;
+      return std::nullopt;
+    }
+    password = next;
+  }
+  if (error) *error = "login " + user + ": still asked to change the password";
+  return std::nullopt;
+}
+
 Proc spawn(const std::vector<std::string>& argv) {
   int fds[2];
   if (pipe(fds) != 0) return {};

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,22 @@ Reply request(std::uint16_t port, const std::string& method, const std::string& 
               const std::string& body = "", const std::string& cookie = "",
               const std::string& csrf = "", const std::string& extra_headers = "",
               const std::string& type = "application/json");
+
+// A console session (cookie and CSRF token) on a server at 127.0.0.1:port.
+struct ConsoleSession {
+  std::uint16_t port = 0;
+  std::string cookie;
+  std::string csrf;
+  Reply get(const std::string& target) const { return request(port, "GET", target, "", cookie); }
+  Reply post(const std::string& target, const std::string& body) const {
+    return request(port, "POST", target, body, cookie, csrf);
+  }
+};
+
+// Logs in as `user`. A generated password must be changed first: it is changed (to
+// `password` + "-doi-moi") and written back to `password`. nullopt with `error` on failure.
+std::optional<ConsoleSession> login_console(std::uint16_t port, const std::string& user,
+                                            std::string& password, std::string* error);
 
 struct Proc {
   pid_t pid = -1;
