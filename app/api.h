@@ -38,11 +38,13 @@ namespace live {
 class LiveDesk;  // core/live/live_desk.h
 }
 class ScheduleService;  // core/schedule/schedule_service.h
+struct OrderBoard;      // core/devices/device_service.h
 }  // namespace nguon
 
 namespace nguon::app {
 
 struct PortalDeps;   // app/portal.h
+class EventStreams;  // app/event_streams.h
 struct Open311Deps;  // app/open311.h
 
 // Sliding window of attempts per key (client IP), one minute unless told. Thread-safe.
@@ -108,7 +110,13 @@ struct ApiDeps {
   const cap::CapSchema* cap_schema = nullptr;
   // Live broadcast (issue 6); when null, its endpoints answer 503.
   live::LiveDesk* live = nullptr;
+  // Acknowledgement boards as server-sent events (keys: order ids); when null, boards are only
+  // served as plain JSON.
+  EventStreams* board_events = nullptr;
 };
+
+// An order's acknowledgement board as one line of JSON (what GET …/devices answers).
+std::string order_board_json(const OrderBoard& board);
 
 class Api {
  public:

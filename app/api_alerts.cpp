@@ -7,6 +7,7 @@
 #include "adapters/cap/cap_writer.h"
 #include "app/api.h"
 #include "app/api_support.h"
+#include "app/event_streams.h"
 #include "app/json_body.h"
 #include "app/log.h"
 #include "core/alerts/alert_desk.h"
@@ -130,7 +131,7 @@ HttpResponse alert_or_error(Ctx& c, const Result<AlertRecord>& r) {
 
 HttpResponse board(Ctx& c, AlertDesk& desk, std::int64_t id) {
   if (c.req.method != "GET") return method_not_allowed("GET");
-  return board_response(desk.board(c.who(), id));
+  return board_response(c, desk.board(c.who(), id));
 }
 
 HttpResponse list_alerts(Ctx& c, AlertDesk& desk) {
@@ -310,23 +311,24 @@ HttpResponse source_routes(Ctx& c, AlertDesk& desk) {
 
 }  // namespace
 
-HttpResponse board_response(const Result<OrderBoard>& b) {
+HttpResponse board_response(const Ctx& c, const Result<OrderBoard>& b) {
   if (!b) return error_response(b.error());
-  json::array devices;
-  for (const BoardRow& r : b->rows) {
-    devices.push_back(json::object{{"id", r.device_id},
-                                   {"name", r.name},
-                                   {"commune_code", r.commune_code},
-                                   {"online", r.online},
-                                   {"state", r.state},
-                                   {"reason", r.reason},
-                                   {"ts", r.ts}});
+  const auto accept = c.req.header("accept");
+  if (!accept || accept->find("text/event-stream") == std::string_view::npos) {
+    HttpResponse r = json_response(200, json::value(nullptr));
+    r.body = order_board_json(b.value());
+    return r;
   }
-  json::object counts;
-  for (const auto& [k, v] : b->counts) counts[k] = v;
-  return json_response(200, json::object{{"order", b->order},
-                                         {"devices", std::move(devices)},
-                                         {"counts", std::move(counts)}});
+  auto stream = c.deps.board_events ? c.deps.board_events->subscribe(b->order) : nullptr;
+  if (!stream) {
+    return error_response({ErrorKind::kUnavailable, "too_many_streams",
+                           "too many live boards are open; poll this address instead"});
+  }
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers = {{"Cache-Control", "no-cache, no-store"}, {"X-Accel-Buffering", "no"}};
+  r.stream = std::move(stream);
+  return r;
 }
 
 std::optional<HttpResponse> alert_routes(Ctx& c) {
@@ -407,6 +409,27 @@ HttpResponse cap_push(const HttpRequest& req, alerts::AlertDesk* desk,
 }
 
 }  // namespace nguon::app::api
+
+namespace nguon::app {
+
+std::string order_board_json(const OrderBoard& board) {
+  boost::json::array devices;
+  for (const BoardRow& r : board.rows) {
+    devices.push_back(boost::json::object{{"id", r.device_id},
+                                          {"name", r.name},
+                                          {"commune_code", r.commune_code},
+                                          {"online", r.online},
+                                          {"state", r.state},
+                                          {"reason", r.reason},
+                                          {"ts", r.ts}});
+  }
+  boost::json::object counts;
+  for (const auto& [k, v] : board.counts) counts[k] = v;
+  return boost::json::serialize(boost::json::object{
+      {"order", board.order}, {"devices", std::move(devices)}, {"counts", std::move(counts)}});
+}
+
+}  // namespace nguon::app
 
 namespace nguon::app::api {
 

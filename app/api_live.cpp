@@ -147,7 +147,7 @@ std::optional<HttpResponse> live_routes(Ctx& c) {
                                   : method_not_allowed("POST");
   }
   if (s.size() == 3 && s[2] == "devices") {
-    return c.req.method == "GET" ? board_response(desk.board(c.who(), id))
+    return c.req.method == "GET" ? board_response(c, desk.board(c.who(), id))
                                  : method_not_allowed("GET");
   }
   if (s.size() == 3 && s[2] == "audio") return microphone(c, desk, id);

@@ -191,8 +191,10 @@ std::optional<HttpResponse> schedule_routes(Ctx& c);
 std::optional<HttpResponse> feedback_routes(Ctx& c);
 // Routes owned by app/api_alerts.cpp (alerts and their sources, issue 6).
 std::optional<HttpResponse> alert_routes(Ctx& c);
-// An order's acknowledgement board as JSON (alerts and live broadcasts share it).
-HttpResponse board_response(const Result<OrderBoard>& board);
+// An order's acknowledgement board (alerts and live broadcasts share it): JSON, or server-sent
+// events (`event: board`, at once and on every change) when the request accepts
+// text/event-stream.
+HttpResponse board_response(const Ctx& c, const Result<OrderBoard>& board);
 // Routes owned by app/api_live.cpp: /api/v1/live… (sessions, the microphone WebSocket).
 std::optional<HttpResponse> live_routes(Ctx& c);
 // GET /live/<mount>.ogg: a live broadcast's public Ogg Opus stream (Icecast-style), no login;

@@ -12,6 +12,7 @@
 #include "app/alerts_stack.h"
 #include "app/api.h"
 #include "app/broadcast_stack.h"
+#include "app/event_streams.h"
 #include "app/feedback_stack.h"
 #include "app/live_stack.h"
 #include "app/log.h"
@@ -130,6 +131,19 @@ int server_main(int argc, char** argv) {
   if (broadcast) {
     live = std::make_unique<LiveStack>(cfg, *store.value(), clock, crypto, *broadcast->devices);
   }
+  // Live acknowledgement boards (server-sent events): one render per order and second.
+  std::unique_ptr<EventStreams> boards;
+  if (broadcast) {
+    boards = std::make_unique<EventStreams>(
+        "board",
+        [devices =
+             broadcast->devices.get()](const std::string& order) -> std::optional<std::string> {
+          auto b = devices->order_board(order);
+          if (!b) return std::nullopt;
+          return order_board_json(b.value());
+        },
+        1000);
+  }
   std::unique_ptr<http::HttpServer> server;
   ApiDeps deps{cfg,
                *store.value(),
@@ -151,6 +165,7 @@ int server_main(int argc, char** argv) {
     deps.cap_schema = &alerts->schema();
   }
   if (live) deps.live = &live->desk();
+  deps.board_events = boards.get();
   Api api(std::move(deps));
   http::ServerOptions options{cfg.server.listen,
                               cfg.server.port,

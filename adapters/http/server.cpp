@@ -32,21 +32,21 @@ std::string error_json(std::string_view code, std::string_view message) {
 // One accepted connection; `busy` is true from the first byte of a request to its last byte
 // written, so shutdown knows which connections it may close at once.
 // `wake` is what a streamed response waits on between chunks (cancelled to wake it up).
+// `ended`, when set, runs once when the connection is done with a long-lived response (a
+// streamed body, a WebSocket): at its normal end, or, when shutdown destroys a suspended
+// coroutine, from the destructor.
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  ~Connection() { finish(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  void finish() {
+    if (auto f = std::exchange(ended, nullptr)) f();
+  }
   beast::tcp_stream stream;
   asio::steady_timer wake{stream.get_executor()};
   std::atomic<bool> busy{false};
-};
-
-// Calls `f` when the scope ends, also when a suspended coroutine's frame is destroyed.
-template <typename F>
-struct AtExit {
-  F f;
-  explicit AtExit(F fn) : f(std::move(fn)) {}
-  ~AtExit() { f(); }
-  AtExit(const AtExit&) = delete;
-  AtExit& operator=(const AtExit&) = delete;
+  std::function<void()> ended;
 };
 
 std::string stream_head(const HttpResponse& r, unsigned version) {
@@ -119,6 +119,10 @@ struct HttpServer::Impl {
     auto endpoint = conn->stream.socket().remote_endpoint(ec);
     if (!ec) ip = endpoint.address().to_string();
 
+    // A response that keeps the connection (WebSocket, streamed body): served after the loop.
+    HttpResponse long_lived;
+    bhttp::request<bhttp::string_body> upgrade;
+    unsigned long_lived_version = 11;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
@@ -181,7 +185,8 @@ struct HttpServer::Impl {
       }
       if (response.websocket && bws::is_upgrade(parser.get())) {
         if (observer.on_response) observer.on_response(101, 0);
-        co_await serve_websocket(conn, parser.release(), std::move(response.websocket));
+        upgrade = parser.release();
+        long_lived = std::move(response);
         break;
       }
       if (response.websocket) {
@@ -190,7 +195,8 @@ struct HttpServer::Impl {
       }
       if (response.stream) {
         if (observer.on_response) observer.on_response(response.status, 0);
-        co_await serve_stream(conn, version, std::move(response));
+        long_lived = std::move(response);
+        long_lived_version = version;
         break;
       }
       const int status = response.status;
@@ -206,6 +212,22 @@ struct HttpServer::Impl {
       conn->busy = false;
       if (ec || close) break;
     }
+    // A long-lived response continues in a coroutine of its own, which ends the connection.
+    auto ex = conn->stream.get_executor();
+    if (long_lived.websocket) {
+      asio::co_spawn(ex, serve_websocket(conn, std::move(upgrade), std::move(long_lived.websocket)),
+                     asio::detached);
+    } else if (long_lived.stream) {
+      asio::co_spawn(ex, serve_stream(conn, long_lived_version, std::move(long_lived)),
+                     asio::detached);
+    } else {
+      end_connection(conn);
+    }
+  }
+
+  void end_connection(const std::shared_ptr<Connection>& conn) {
+    conn->finish();
+    beast::error_code ec;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     conn->stream.close();
     std::lock_guard lock(mu);
@@ -216,8 +238,8 @@ struct HttpServer::Impl {
   // write times out or the server shuts down.
   asio::awaitable<void> serve_stream(std::shared_ptr<Connection> conn, unsigned version,
                                      HttpResponse response) {
-    std::shared_ptr<BodyStream> body = std::move(response.stream);
-    AtExit closer([&body] { body->close(); });
+    const std::shared_ptr<BodyStream> body = response.stream;
+    conn->ended = [body] { body->close(); };
     std::weak_ptr<Connection> weak = conn;
     body->set_waker([weak, ex = conn->stream.get_executor()] {
       asio::post(ex, [weak] {
@@ -246,6 +268,7 @@ struct HttpServer::Impl {
         if (!conn->stream.socket().is_open()) break;
       }
     }
+    end_connection(conn);
   }
 
   // Completes the handshake, then hands every message to `session` until either side closes.
@@ -259,10 +282,13 @@ struct HttpServer::Impl {
     socket->set_option(bws::stream_base::decorator(
         [](bws::response_type& res) { res.set(bhttp::field::server, "nguon"); }));
     socket->read_message_max(options.websocket_message_limit);
-    int close_code = 1006;
-    AtExit closed([&session, &close_code] { session->closed(close_code); });
+    auto close_code = std::make_shared<int>(1006);
+    conn->ended = [session, close_code] { session->closed(*close_code); };
     co_await socket->async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
+    if (ec) {
+      end_connection(conn);
+      co_return;
+    }
     conn->busy = false;  // shutdown closes it like an idle connection
     std::weak_ptr<bws::stream<beast::tcp_stream&>> weak_socket = socket;
     std::weak_ptr<Connection> weak_conn = conn;
@@ -280,19 +306,20 @@ struct HttpServer::Impl {
     for (;;) {
       buffer.clear();
       co_await socket->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == bws::error::closed) close_code = socket->reason().code;
+      if (ec == bws::error::closed) *close_code = socket->reason().code;
       if (ec) break;
       const auto bytes = buffer.data();
       const std::string_view message(static_cast<const char*>(bytes.data()), bytes.size());
       std::string refusal;
       if (!session->on_message(socket->got_binary(), message, refusal)) {
-        close_code = bws::close_code::policy_error;
+        *close_code = bws::close_code::policy_error;
         co_await socket->async_close(
             bws::close_reason(bws::close_code::policy_error, refusal.substr(0, 120)),
             asio::redirect_error(asio::use_awaitable, ec));
         break;
       }
     }
+    end_connection(conn);
   }
 
   asio::awaitable<void> accept_loop() {
