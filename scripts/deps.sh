@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libsodium-dev libtomlplusplus-dev libutf8proc-dev libspdlog-dev libfmt-dev libcli11-dev
   libespeak-ng-dev espeak-ng-data libsndfile1-dev libmpg123-dev libebur128-dev libopusenc-dev
-  libopusfile-dev
+  libopusfile-dev libvorbis-dev
   mosquitto mosquitto-clients libmosquitto-dev libical-dev libasound2-dev libcurl4-openssl-dev
   libqrencode-dev libxml2-dev
   espeak-ng opus-tools

@@ -2,10 +2,9 @@
 // and writes it to an ALSA PCM device on a playback thread, with software volume.
 //
 // Stream items (relays): an HttpStream fetches the URL into a RelayDecoder (bounded buffer),
-// and the playback thread decodes each connection's bytes — Ogg Opus with libopusfile's
-// callback API, MP3 with libmpg123 (converted to 48 kHz stereo) — and plays them. A dropped
-// connection ends its decoder; the next connection starts a new one. Ogg Vorbis is refused as
-// `stream_format`. The relay lasts `duration_s` of wall
+// and the playback thread decodes each connection's bytes (relay_decoder.h: Ogg Opus, Ogg
+// Vorbis, MP3, converted to 48 kHz stereo) and plays them. A dropped connection ends its
+// decoder; the next connection starts a new one. The relay lasts `duration_s` of wall
 // time (steady clock); silence meanwhile is the Player's business (stream_progress()).
 #pragma once
 

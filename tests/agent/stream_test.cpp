@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sndfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <numbers>
 #include <thread>
@@ -467,6 +470,82 @@ TEST(RelayDecoderTest, DecodesEachConnectionAndRefusesWhatIsNotOpus) {
   decoder.close();
   playback.join();
   EXPECT_FALSE(decoder.data("x", 1));  // closed: the fetch stops
+}
+
+// `seconds` of a 440 Hz tone as Ogg Vorbis at `rate` Hz with `channels` channels (libsndfile).
+std::string generated_ogg_vorbis(int rate, int channels, int seconds) {
+  const std::string path = ::testing::TempDir() + "/relay-vorbis-" + std::to_string(rate) + ".ogg";
+  SF_INFO info{};
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  if (f == nullptr) return {};
+  std::vector<float> frames(static_cast<size_t>(rate) * channels * seconds);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const double t = static_cast<double>(i / static_cast<size_t>(channels)) / rate;
+    frames[i] = 0.3f * static_cast<float>(std::sin(2 * std::numbers::pi * 440.0 * t));
+  }
+  sf_writef_float(f, frames.data(), static_cast<sf_count_t>(frames.size() / channels));
+  sf_close(f);
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Ogg Vorbis relays (Icecast stations often send it) at 44.1 kHz mono and 48 kHz stereo come
+// out as 48 kHz stereo of the same length.
+TEST(RelayDecoderTest, DecodesOggVorbisAtAnyRateToFortyEightKilohertz) {
+  sink::RelayDecoder decoder;
+  std::atomic<std::int64_t> played{0};
+  std::atomic<int> loudest{0};
+  std::thread playback([&] {
+    decoder.run([&](std::int16_t* samples, size_t frames) {
+      for (size_t i = 0; i < 2 * frames; ++i)
+        loudest = std::max<int>(loudest, std::abs(samples[i]));
+      played += static_cast<std::int64_t>(frames);
+      return true;
+    });
+  });
+  auto wait_for = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(10ms);
+    return done();
+  };
+  for (const auto& [rate, channels] : {std::pair{44100, 1}, std::pair{48000, 2}}) {
+    const std::string ogg = generated_ogg_vorbis(rate, channels, 2);
+    ASSERT_GT(ogg.size(), 1000u);
+    const std::int64_t before = played;
+    decoder.begin(sink::StreamFormat::kOgg);
+    for (size_t off = 0; off < ogg.size(); off += 700) {
+      std::string chunk = ogg.substr(off, 700);
+      ASSERT_TRUE(decoder.data(chunk.data(), chunk.size()));
+    }
+    decoder.end();
+    // 2 s at 48 kHz (the encoder's padding aside).
+    EXPECT_TRUE(wait_for([&] { return played - before >= 2 * 48000 - 960; }))
+        << rate << ": " << played - before;
+    std::this_thread::sleep_for(50ms);
+    EXPECT_LE(played - before, 2 * 48000 + 960) << rate;
+    EXPECT_EQ(decoder.error(), "") << rate;
+  }
+  EXPECT_GT(loudest, 6000);  // 0.3 of full scale: real audio, not silence
+  decoder.close();
+  playback.join();
+}
+
+TEST(StereoResamplerTest, InterpolatesAcrossBlocksAtTheRightRate) {
+  sink::StereoResampler r;
+  r.reset(24000, 1);  // half the rate: twice the frames
+  std::vector<std::int16_t> in(300);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int16_t>(10 * i);
+  std::vector<std::int16_t> out;
+  r.push(in.data(), 100, out);  // three blocks: the position carries over
+  r.push(in.data() + 100, 100, out);
+  r.push(in.data() + 200, 100, out);
+  ASSERT_NEAR(static_cast<double>(out.size()) / 2, 600, 2);
+  for (size_t i = 0; i + 1 < out.size() / 2; ++i) {
+    EXPECT_EQ(out[2 * i], out[2 * i + 1]);             // mono to both channels
+    EXPECT_EQ(out[2 * (i + 1)] - out[2 * i], 5) << i;  // a ramp stays a ramp, halfway steps
+  }
 }
 
 }  // namespace
