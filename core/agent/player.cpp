@@ -81,6 +81,7 @@ void Player::decide(UnixTime now) {
     if (current_) {
       if (current_->source == best->source && current_->id == best->id) return;
       if (rank(best->priority) <= rank(current_->priority)) return;  // equal waits
+      resume_relay_later(now);
       stop_current(EventType::kInterrupted, "preempted", now);
     }
     if (start_next(*best, now)) return;
@@ -202,6 +203,14 @@ bool Player::start_next(const Candidate& c, UnixTime now) {
   protocol::PlayItem item = (*items)[*cursor];
   ++*cursor;
   last_program_ = {c.source, c.id};
+  if (auto end = relay_end_.extract(program_key(c.source, c.id));
+      end && item.kind == protocol::ItemKind::kStream) {  // a relay coming back
+    if (end.mapped() - now < kMinRelayResume) {
+      finish_program_if_done(c.source, c.id);  // its time is over: the playlist goes on
+      return false;
+    }
+    item.duration_s = end.mapped() - now;
+  }
 
   std::string path;
   if (item.kind == protocol::ItemKind::kMedia) {
@@ -228,6 +237,23 @@ bool Player::start_next(const Candidate& c, UnixTime now) {
   e.started = now;
   events_.emit(std::move(e));
   return true;
+}
+
+// A relay is live (a station, a live broadcast): when something more urgent interrupts it, it
+// comes back afterwards until the time it was to end, instead of being skipped like a bulletin.
+void Player::resume_relay_later(UnixTime now) {
+  if (!current_ || current_->item.kind != protocol::ItemKind::kStream) return;
+  const UnixTime end = current_->started + current_->item.duration_s;
+  size_t* cursor = cursor_of(current_->source, current_->id);
+  if (end - now < kMinRelayResume || !cursor || *cursor == 0) return;
+  --*cursor;
+  // A slot whose last item was playing counts as finished already: it is not, any more.
+  if (current_->source == Source::kSlot) finished_slots_.erase(current_->id);
+  relay_end_[program_key(current_->source, current_->id)] = end;
+}
+
+std::string Player::program_key(Source source, const std::string& id) {
+  return (source == Source::kSlot ? "s:" : "o:") + id;
 }
 
 void Player::stop_current(EventType type, const std::string& reason, UnixTime now) {

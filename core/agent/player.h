@@ -6,7 +6,9 @@
 // - A slot is current from `start` (inclusive) to `end` (exclusive); it plays its items in
 //   order, and whatever still plays at `end` stops (`interrupted`, `slot_end`).
 // - emergency > priority > normal. A higher priority interrupts a lower one (`interrupted`,
-//   `preempted`); the interrupted playlist resumes from its next item if it is still current.
+//   `preempted`); the interrupted playlist resumes from its next item if it is still current —
+//   except a relay, which is live: it comes back itself until the time it was to end (when at
+//   least kMinRelayResume seconds are left), then its playlist goes on.
 //   Equal priority waits: the playlist in progress continues; among waiting ones the earliest
 //   (slot start, order arrival) goes first.
 // - Media absent from the cache is reported `failed` / `media_missing` and skipped, never
@@ -45,6 +47,8 @@ inline constexpr UnixTime kMaxTickGap = 120;
 // How long an order waits for media still downloading (MediaLookup::fetching) before its item
 // is reported `media_missing`. A slot waits at most until its end.
 inline constexpr UnixTime kMaxMediaWait = 120;
+// A preempted relay with less time than this left before its end is not resumed.
+inline constexpr std::int64_t kMinRelayResume = 5;
 // A relay without audio for this long is reported `failed` and falls silent.
 inline constexpr UnixTime kStreamSilence = 10;
 // Gaps in a relay's audio shorter than this (tick jitter) still count as relayed time.
@@ -113,6 +117,8 @@ class Player {
   bool waiting_for_media(const Candidate& c, UnixTime now);
   bool start_next(const Candidate& c, UnixTime now);
   void stop_current(protocol::EventType type, const std::string& reason, UnixTime now);
+  void resume_relay_later(UnixTime now);
+  static std::string program_key(Source source, const std::string& id);
   void check_stream(UnixTime now);
   void end_stream(UnixTime now);
   void finish_program_if_done(Source source, const std::string& id);
@@ -133,6 +139,8 @@ class Player {
   std::optional<protocol::Settings> settings_;
   std::map<std::string, size_t> slot_cursor_;  // slot id → index of its next item
   std::set<std::string> finished_slots_;
+  // Preempted relays to resume: program_key → when they were to end.
+  std::map<std::string, UnixTime> relay_end_;
   std::deque<Order> orders_;
   std::uint64_t order_serial_ = 0;
   std::optional<Current> current_;

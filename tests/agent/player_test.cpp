@@ -376,14 +376,34 @@ TEST_F(PlayerTest, RelayThatNeverBringsAudioIsFailedOnlyAndPlaysNothingMore) {
   EXPECT_EQ(sink_.stops, 1);
 }
 
-TEST_F(PlayerTest, EmergencyPreemptsARelayLikeAnyItem) {
+TEST_F(PlayerTest, AnEmergencyPreemptsARelayWhichThenComesBackForItsRemainingTime) {
   sink_.progress = StreamProgress{};
-  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 900), media("a1")})});
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 100), media("a1")})});
   sink_.progress->audio = 100;
   at(kT0 + 1);
   player_.add_order(order("o1", Priority::kEmergency, {media("e1")}), kT0 + 5);
   EXPECT_EQ(started(), Strings({"", "e1"}));
   EXPECT_EQ(events_.summary(), Strings({"playing", "interrupted:preempted", "playing"}));
+  sink_.finish();
+  at(kT0 + 20);
+  // The relay again (it is live), until it was to end (it started at kT0: 80 s left), then the
+  // playlist goes on.
+  EXPECT_EQ(started(), Strings({"", "e1", ""}));
+  ASSERT_EQ(sink_.started.size(), 3U);
+  EXPECT_EQ(sink_.started.back().duration_s, 80);
+  EXPECT_EQ(events_.summary(),
+            Strings({"playing", "interrupted:preempted", "playing", "played", "playing"}));
+  sink_.finish();
+  at(kT0 + 100);
+  EXPECT_EQ(started(), Strings({"", "e1", "", "a1"}));
+}
+
+TEST_F(PlayerTest, ARelayPreemptedNearItsEndIsNotResumed) {
+  sink_.progress = StreamProgress{};
+  manifest({slot("s@1", kT0, kT0 + 600, {stream("http://vov/1.ogg", 10), media("a1")})});
+  sink_.progress->audio = 100;
+  at(kT0 + 1);
+  player_.add_order(order("o1", Priority::kEmergency, {media("e1")}), kT0 + 8);  // 3 s left
   sink_.finish();
   at(kT0 + 20);
   EXPECT_EQ(started(), Strings({"", "e1", "a1"}));
