@@ -3,8 +3,10 @@
 // stopped by the form's own checks (no headline, no area: nothing is sent), then issues an order
 // to unit 14797 plus a 4-vertex polygon drawn on a map without tiles, confirms the scope and lands
 // on the alert's detail: on air, with the live acknowledgement board (1 device, not confirmed, as
-// no agent runs here) refreshing every 2 s, and no longer polling once the page is left. A Test
-// order is only recorded. A station operator of another commune cannot issue in the province's
+// no agent runs here) following ONE server-sent event stream (no polling; a renamed device shows
+// up through the stream), the stream closed once the page is left or the order stopped. Without
+// EventSource, or with the stream refused (503 too_many_streams), the board polls every 2 s
+// instead. A Test order is only recorded. A station operator of another commune cannot issue in the province's
 // name (the server's refusal is shown). Also checked: a 360 px phone screen, no page error, no
 // CSP violation, nothing fetched from outside the server.
 
@@ -17,6 +19,19 @@ const OTHER_COMMUNE = '16597'; // Xã Hải Lĩnh, same province
 const PROVINCE = '38';
 const NEW_PW = 'Mat-khau-moi-2026!';
 const HEADLINE = 'Lũ quét trên sông Mã, sơ tán ngay';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 100 ms until it returns a truthy value; that value, or a failure after `ms`. */
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
 
 /** Picks `code` in a unit picker whose test id is `testid` (type the code, click the option). */
 async function pickUnit(page, testid, code) {
@@ -45,9 +60,12 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
   const dialogs = [];
   /** Bodies of POST /api/v1/alerts sent by the page. */
   const posted = [];
-  /** GET /api/v1/alerts/{id}/devices requests, with their time. */
+  /** Plain GET /api/v1/alerts/{id}/devices requests (polling): { alert, time }. */
   const boardPolls = [];
+  /** Event-stream GET /api/v1/alerts/{id}/devices requests: { alert, time, accept, request, closed }. */
+  const boardStreams = [];
   let orderAlert = 0;
+  let deviceId = '';
 
   before(async () => {
     server = await startServer({ broker: true });
@@ -61,8 +79,21 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
       if (!url.startsWith(server.baseURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
       const path = new URL(url).pathname;
       if (r.method() === 'POST' && path === '/api/v1/alerts') posted.push(r.postDataJSON());
-      if (r.method() === 'GET' && /^\/api\/v1\/alerts\/\d+\/devices$/.test(path)) boardPolls.push(Date.now());
+      const board = /^\/api\/v1\/alerts\/(\d+)\/devices$/.exec(path);
+      if (r.method() === 'GET' && board) {
+        const accept = r.headers().accept ?? '';
+        if (accept.includes('text/event-stream')) boardStreams.push({ alert: Number(board[1]), time: Date.now(), accept, request: r, closed: false });
+        else boardPolls.push({ alert: Number(board[1]), time: Date.now() });
+      }
     });
+    // A stream ends for the browser when the page closes it (requestfailed, net::ERR_ABORTED) or
+    // the server ends it (requestfinished).
+    const streamEnded = (r) => {
+      const rec = boardStreams.find((x) => x.request === r);
+      if (rec) rec.closed = true;
+    };
+    page.on('requestfinished', streamEnded);
+    page.on('requestfailed', streamEnded);
     // The harness accepts every dialog; keep their questions to check them.
     page.on('dialog', (d) => dialogs.push(d.message()));
   });
@@ -87,6 +118,7 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
       watts: 120,
     });
     assert.equal(device.status, 201, JSON.stringify(device.body));
+    deviceId = device.body.id;
     await page.getByTestId('nav-alerts').click();
     await page.getByTestId('alerts-empty').waitFor();
     assert.equal(await page.getByTestId('alert-issue-link').textContent(), 'Phát lệnh khẩn cấp');
@@ -188,7 +220,7 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     await page.getByTestId('flash').filter({ hasText: 'Đã phát lệnh khẩn cấp' }).waitFor();
     assert.equal(await page.getByTestId('alert-detail-title').textContent(), HEADLINE);
 
-    // The board: one device (no agent runs: it never confirms), refreshed while on air.
+    // The board: one device (no agent runs: it never confirms), followed through one event stream.
     const board = page.getByTestId('alert-board');
     await board.waitFor();
     assert.equal(await board.getAttribute('data-live'), 'true');
@@ -203,27 +235,133 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     assert.match(await rows.first().textContent(), /Chưa xác nhận/);
     await page.getByTestId('alert-board-only-unconfirmed').check();
     assert.equal(await rows.count(), 1, 'a waiting device has not confirmed');
-    await page.getByTestId('alert-board-note').filter({ hasText: 'Cập nhật lúc' }).waitFor();
-    const before = boardPolls.length;
-    await page.waitForTimeout(4_500);
-    assert.ok(boardPolls.length >= before + 1, `the board refreshes every 2 s (${boardPolls.length - before} polls in 4.5 s)`);
+    const note = page.getByTestId('alert-board-note');
+    await note.filter({ hasText: 'Cập nhật lúc' }).waitFor();
+    assert.match(await note.textContent(), /máy chủ báo ngay khi có thay đổi/, 'the note tells the board is pushed, not polled');
+    const streams = () => boardStreams.filter((x) => x.alert === orderAlert);
+    const polls = () => boardPolls.filter((x) => x.alert === orderAlert);
+    assert.equal(streams().length, 1, 'one event-stream request for the board');
+    assert.equal(polls().length, 0, 'no plain GET of the board while the stream works');
+    const stream = streams()[0];
+    assert.match(stream.accept, /text\/event-stream/);
+    const res = await stream.request.response();
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-type'], /^text\/event-stream/);
+    assert.match(res.headers()['cache-control'] ?? '', /no-cache/);
+    assert.equal(stream.closed, false, 'the stream stays open while on air');
+
+    // A change of the board (the device renamed) arrives through the same stream, and the
+    // "updated at" note with it.
+    const noteBefore = await note.textContent();
+    await page.waitForTimeout(1_100); // the note has a one-second resolution
+    const renamed = await apiJson(page, `/api/v1/devices/${encodeURIComponent(deviceId)}`, 'PATCH', { name: 'Cụm loa Hạc Thành (đổi tên)' });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    await page.getByTestId(`alert-board-row-${deviceId}`).filter({ hasText: 'Cụm loa Hạc Thành (đổi tên)' }).waitFor({ timeout: 5_000 });
+    assert.equal(await page.getByTestId(`alert-board-row-${deviceId}`).getAttribute('data-state'), 'waiting');
+    assert.notEqual(await note.textContent(), noteBefore, 'the note is updated on each event');
+    await page.waitForTimeout(3_000);
+    assert.equal(streams().length, 1, 'still one stream, no new request');
+    assert.equal(polls().length, 0, 'no polling while the stream works');
+    assert.equal(stream.closed, false);
     await page.screenshot({ path: screenshotPath('alert-order-board.png'), fullPage: true });
 
-    // Leaving the page stops the polling.
+    // Leaving the page closes the stream; nothing asks for the board afterwards.
     await page.getByTestId('alert-detail-back').click();
     await page.getByTestId(`alert-row-${orderAlert}`).waitFor();
-    await page.waitForTimeout(500);
-    const left = boardPolls.length;
+    await until(() => stream.closed, 5_000, 'the board stream to close once the page is left');
+    const left = boardStreams.length + boardPolls.length;
     await page.waitForTimeout(4_500);
-    assert.equal(boardPolls.length, left, 'no board request once the detail page is gone');
+    assert.equal(boardStreams.length + boardPolls.length, left, 'no board request once the detail page is gone');
 
-    // Back on the detail: stopping ends the live refresh (an order issued here is cancelled).
+    // Back on the detail: a new stream; stopping ends the live board (an order issued here is
+    // cancelled) and closes that stream too.
     await page.getByTestId(`alert-link-${orderAlert}`).click();
     await page.getByTestId('alert-board').waitFor();
+    await until(() => streams().length === 2, 5_000, 'a new stream on the detail page');
+    const second = streams()[1];
+    await page.locator('[data-testid="alert-board-count-total"][data-value="1"]').waitFor();
     await page.getByTestId('alert-stop').click();
     await page.locator('[data-testid="alert-detail"]:not([data-state="broadcast"])').waitFor();
     assert.ok(['stopped', 'cancelled'].includes(await page.getByTestId('alert-detail').getAttribute('data-state')));
     assert.equal(await page.getByTestId('alert-board').getAttribute('data-live'), 'false');
+    await until(() => second.closed, 5_000, 'the board stream to close once the order is stopped');
+    // A board that is not live is loaded once with a plain GET.
+    await page.locator('[data-testid="alert-board-count-total"][data-value="1"]').waitFor();
+    const done = boardStreams.length + boardPolls.length;
+    await page.waitForTimeout(3_000);
+    assert.equal(streams().length, 2, 'no stream for a board that is not live');
+    assert.equal(boardStreams.length + boardPolls.length, done, 'nothing more once loaded');
+  });
+
+  test('without EventSource, or with the stream refused, the board polls every 2 s', async () => {
+    for (const mode of ['no-eventsource', 'refused']) {
+      const ctx = await newPage(browser, server.baseURL);
+      if (mode === 'no-eventsource') {
+        await ctx.context.addInitScript(() => {
+          delete window.EventSource;
+        });
+      } else {
+        // The server answers 503 too_many_streams when too many boards are open (1,000 here):
+        // the same answer, given to this page's stream requests only.
+        await ctx.page.route(/\/api\/v1\/alerts\/\d+\/devices$/, (route) => {
+          if ((route.request().headers().accept ?? '').includes('text/event-stream')) {
+            return route.fulfill({
+              status: 503,
+              contentType: 'application/json',
+              body: JSON.stringify({ error: { code: 'too_many_streams', message: 'too many live boards are open; poll this address instead' } }),
+            });
+          }
+          return route.continue();
+        });
+      }
+      const seen = [];
+      ctx.page.on('request', (r) => {
+        if (r.method() === 'GET' && /^\/api\/v1\/alerts\/\d+\/devices$/.test(new URL(r.url()).pathname)) {
+          seen.push({ time: Date.now(), stream: (r.headers().accept ?? '').includes('text/event-stream') });
+        }
+      });
+      await login(ctx.page, server.admin.username, server.admin.password);
+      const issued = await apiJson(ctx.page, '/api/v1/alerts', 'POST', {
+        owner_unit: PROVINCE,
+        status: 'Actual',
+        category: 'Met',
+        event: 'Lũ quét',
+        headline: `Kiểm tra dự phòng (${mode})`,
+        severity: 'Extreme',
+        urgency: 'Immediate',
+        certainty: 'Observed',
+        expires_minutes: 60,
+        areas: [COMMUNE],
+      });
+      assert.equal(issued.status, 201, JSON.stringify(issued.body));
+      assert.equal(issued.body.state, 'broadcast');
+      const id = issued.body.id;
+      try {
+        await ctx.page.goto(`/#/alerts/${id}`);
+        await ctx.page.locator('[data-testid="alert-board"][data-live="true"]').waitFor();
+        await ctx.page.locator(`[data-testid="alert-board-row-${deviceId}"][data-state="waiting"]`).waitFor();
+        await ctx.page.getByTestId('alert-board-note').filter({ hasText: 'tự làm mới mỗi 2 giây' }).waitFor();
+        const start = seen.filter((x) => !x.stream).length;
+        await ctx.page.waitForTimeout(4_500);
+        const plain = seen.filter((x) => !x.stream);
+        assert.ok(plain.length >= start + 2, `${mode}: the board polls every 2 s (${plain.length - start} polls in 4.5 s)`);
+        for (let i = 1; i < plain.length; i++) assert.ok(plain[i].time - plain[i - 1].time >= 1_500, `${mode}: polls ~2 s apart`);
+        const streamed = seen.filter((x) => x.stream).length;
+        assert.equal(streamed, mode === 'refused' ? 1 : 0, `${mode}: stream requests`);
+        // Leaving the page stops the polling.
+        await ctx.page.getByTestId('alert-detail-back').click();
+        await ctx.page.getByTestId(`alert-row-${id}`).waitFor();
+        await ctx.page.waitForTimeout(500);
+        const left = seen.length;
+        await ctx.page.waitForTimeout(3_000);
+        assert.equal(seen.length, left, `${mode}: no board request once the detail page is gone`);
+        assert.deepEqual(ctx.errors, []);
+      } finally {
+        const stopped = await apiJson(ctx.page, `/api/v1/alerts/${id}/stop`, 'POST', {});
+        assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+        await ctx.context.close();
+      }
+    }
   });
 
   test('a Test order is published but only recorded', async () => {

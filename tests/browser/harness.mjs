@@ -84,8 +84,11 @@ function tomlValue(v) {
  * the object are written as they are into [mail] (e.g. `retry_seconds: 1`).
  * `feedback: { ... }` writes [feedback] keys (e.g. `moderate_first_time: false`); with `mail` or
  * `feedback` the deadline job runs every 10 s unless `deadline_check_seconds` says otherwise.
+ * `fixedPort: true` listens on a loopback port that was free a moment ago instead of port 0, so
+ * that the URLs the server derives from its configured port (public_url: the devices' media base
+ * URL, the live stream URL) reach it — needed when a real agent fetches from the server.
  */
-export async function startServer({ broker = false, mail = null, feedback = null } = {}) {
+export async function startServer({ broker = false, mail = null, feedback = null, fixedPort = false } = {}) {
   if (!existsSync(join(webDist, 'index.html'))) {
     throw new Error(`${webDist}/index.html is missing: run \`npm ci && npm run build\` in web/ first`);
   }
@@ -96,7 +99,7 @@ export async function startServer({ broker = false, mail = null, feedback = null
     [
       '[server]',
       'listen = "127.0.0.1"',
-      'port = 0',
+      `port = ${fixedPort ? await freePort() : 0}`,
       `web_root = ${tomlString(webDist)}`,
       '[storage]',
       'backend = "sqlite"',

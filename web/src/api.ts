@@ -54,6 +54,8 @@ import type {
   AlertSource,
   AlertSourceInput,
   CreatedAlertSource,
+  LiveInput,
+  LiveSession,
 } from './types';
 
 const PREFIX = '/api/v1';
@@ -422,6 +424,11 @@ export const alertApi = {
   issue: (body: AlertOrderInput) => request<AlertDetail>('POST', '/alerts', body),
   /** The devices reached by the alert's order and their acknowledgements. */
   devices: (id: number) => request<AlertDevices>('GET', `/alerts/${id}/devices`),
+  /**
+   * The same board as server-sent events (`event: board`, the board's JSON at once and on every
+   * change): the address for an EventSource, which asks `Accept: text/event-stream` by itself.
+   */
+  devicesEventsUrl: (id: number) => `${PREFIX}/alerts/${id}/devices`,
   /** The audio of an alert (Opus served with Range/ETag, like a bulletin's). */
   mediaUrl: (mediaId: string) => `${PREFIX}/media/${enc(mediaId)}`,
 
@@ -432,4 +439,19 @@ export const alertApi = {
   updateSource: (id: number, body: Partial<Omit<AlertSourceInput, 'sender'>>) => request<AlertSource>('PATCH', `/alert-sources/${id}`, body),
   /** A new push token; the old one stops working. */
   newToken: (id: number) => request<{ token: string }>('POST', `/alert-sources/${id}/token`, {}),
+};
+
+// ---- live broadcast (phát trực tiếp) --------------------------------------------------------------
+
+export const liveApi = {
+  /** Sessions in the caller's scope: active ones first, then up to 20 recently ended. */
+  list: () => request<{ sessions: LiveSession[] }>('GET', '/live'),
+  get: (id: string) => request<LiveSession>('GET', `/live/${enc(id)}`),
+  /** 201 with the session and its one-time `audio_url`; 409 live_conflict names who is live where. */
+  start: (body: LiveInput) => request<LiveSession>('POST', '/live', body),
+  stop: (id: string) => request<LiveSession>('POST', `/live/${enc(id)}/stop`, {}),
+  /** The acknowledgement board of the session's order (same shape as an alert's). */
+  devices: (id: string) => request<AlertDevices>('GET', `/live/${enc(id)}/devices`),
+  /** The same board as server-sent events, for an EventSource (see alertApi.devicesEventsUrl). */
+  devicesEventsUrl: (id: string) => `${PREFIX}/live/${enc(id)}/devices`,
 };

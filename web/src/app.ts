@@ -5,7 +5,7 @@
 // #/devices, #/devices/new, #/devices/import, #/devices/<id>, #/schedule, #/schedule/new,
 // #/schedule/<programme id>, #/plays, #/plays/<device id>, #/feedback, #/feedback/new,
 // #/feedback/stats, #/feedback/settings, #/feedback/<id>, #/alerts, #/alerts/new, #/alerts/sources,
-// #/alerts/<id>.
+// #/alerts/<id>, #/live.
 
 import { api, ApiError, setCsrfToken, setSessionLostHandler } from './api';
 import { notificationBell, refreshBell, stopBell } from './components/bell';
@@ -23,7 +23,7 @@ import { loginView } from './views/login';
 import { passwordView } from './views/password';
 import { resetUnitsState, unitsView } from './views/units';
 import { usersView } from './views/users';
-import { canSeeDevices } from './components/deviceBits';
+import { canOperate, canSeeDevices } from './components/deviceBits';
 import { devicesView } from './views/devices';
 import { devicesDetailView } from './views/devicesDetail';
 import { devicesImportView } from './views/devicesImport';
@@ -42,6 +42,7 @@ import { alertsView } from './views/alerts';
 import { alertDetailView } from './views/alertDetail';
 import { alertIssueView } from './views/alertIssue';
 import { alertSourcesView } from './views/alertSources';
+import { liveView } from './views/live';
 
 export interface View {
   el: HTMLElement;
@@ -190,6 +191,7 @@ function buildShell(user: User): NonNullable<typeof shell> {
         link('library', t('nav.library')),
         canSeeFeedback(user) ? link('feedback', t('nav.feedback')) : null,
         canSeeAlerts(user) ? link('alerts', t('nav.alerts')) : null,
+        canOperate(user) ? link('live', t('nav.live')) : null,
         canSeeDevices(user) ? link('devices', t('nav.devices')) : null,
         canSeeDevices(user) ? link('schedule', t('nav.schedule')) : null,
         canSeeDevices(user) ? link('plays', t('nav.plays')) : null,
@@ -274,7 +276,8 @@ export function route(): void {
   else if (['devices', 'schedule', 'plays'].includes(target) && !canSeeDevices(user)) target = 'units';
   else if (target === 'feedback' && !canSeeFeedback(user)) target = 'units';
   else if (target === 'alerts' && !canSeeAlerts(user)) target = 'units';
-  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays', 'feedback', 'alerts'].includes(target)) target = 'units';
+  else if (target === 'live' && !canOperate(user)) target = 'units';
+  else if (!['units', 'users', 'password', 'bulletins', 'approvals', 'library', 'devices', 'schedule', 'plays', 'feedback', 'alerts', 'live'].includes(target)) target = 'units';
   if (target !== name) {
     history.replaceState(null, '', `#/${target}`);
     param = undefined;
@@ -292,6 +295,7 @@ export function route(): void {
   } else if (target === 'plays') mountView('plays', playsView, param);
   else if (target === 'feedback') routeFeedback(param);
   else if (target === 'alerts') routeAlerts(param);
+  else if (target === 'live') mountView('live', liveView, undefined);
   else mountView('password', () => passwordView(user.must_change_password), param);
 }
 

@@ -850,3 +850,42 @@ export interface AlertDevices {
   devices: AlertDeviceRow[];
   counts: Record<'total' | AlertDeviceState, number>;
 }
+
+// ---- live broadcast from the console's microphone (phát trực tiếp) -------------------------------
+
+/** Who is speaking, by the operator's unit: a higher level stops a lower one on shared areas. */
+export type LiveLevel = 'commune' | 'province' | 'nation';
+export const LIVE_LEVELS: readonly LiveLevel[] = ['commune', 'province', 'nation'];
+/** waiting: no audio yet (the server ends it after 30 s without a connection); on_air; ended. */
+export type LiveState = 'waiting' | 'on_air' | 'ended';
+
+export interface LiveSession {
+  id: string;
+  state: LiveState | string;
+  level: LiveLevel | string;
+  areas: string[];
+  title: string;
+  operator: string;
+  /** Devices the order reached when it started. */
+  devices: number;
+  order: string;
+  /** The public Ogg Opus stream (Icecast-compatible) the loudspeakers fetch. */
+  stream_url: string;
+  /** Only in the answer to POST /live: the WebSocket path (with a one-time token) for the audio. */
+  audio_url?: string;
+  started_at: string | null;
+  ended_at: string | null;
+  /** "stopped", "preempted", "no_audio"… while ended; null before. */
+  end_reason: string | null;
+  /** Opus packets and bytes the server received. */
+  packets: number;
+  bytes: number;
+  /** Clients fetching the stream now. */
+  listeners: number;
+}
+
+/** POST /live. */
+export interface LiveInput {
+  areas: string[];
+  title?: string;
+}
