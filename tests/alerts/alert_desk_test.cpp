@@ -57,19 +57,7 @@ class AlertDeskTest : public ::testing::Test {
   // A device in `commune` at (lat, lon), registered by the national admin.
   std::string device(const std::string& serial, const std::string& commune, double lat,
                      double lon) {
-    DeviceDraft d;
-    d.name = "Cụm loa " + serial;
-    d.serial = serial;
-    d.vendor = "Hanet";
-    d.model = "IP-4G";
-    d.commune_code = commune;
-    d.lat = lat;
-    d.lon = lon;
-    d.horns = 4;
-    d.watts = 100;
-    auto r = w_.service->register_device(admin_, d, kOrigin);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r->id : "";
+    return w_.add_cluster(admin_, serial, commune, lat, lon);
   }
 
   AlertSource source(bool auto_broadcast, const std::string& unit = "38",
@@ -101,14 +89,9 @@ class AlertDeskTest : public ::testing::Test {
 
   // The messages published so far, opened as a device would (signature, expiry, key).
   std::vector<std::pair<std::string, protocol::Message>> published() {
-    std::vector<std::pair<std::string, protocol::Message>> out;
-    for (const auto& m : w_.bus.sent) {
-      auto opened = protocol::open(w_.crypto, w_.pinned(), m.topic, m.payload, w_.clock.now());
-      EXPECT_TRUE(opened.ok()) << m.topic;
-      if (opened) out.emplace_back(m.topic, opened.value());
-    }
-    return out;
+    return w_.opened_messages();
   }
+
   std::set<std::string> topics() {
     std::set<std::string> out;
     for (const auto& m : w_.bus.sent) out.insert(m.topic);

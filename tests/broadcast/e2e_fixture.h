@@ -49,15 +49,7 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
 }
 
 // A logged-in console session.
-struct Session {
-  std::uint16_t port = 0;
-  std::string cookie;
-  std::string csrf;
-  Reply get(const std::string& target) const { return request(port, "GET", target, "", cookie); }
-  Reply post(const std::string& target, const std::string& body) const {
-    return request(port, "POST", target, body, cookie, csrf);
-  }
-};
+using Session = testing::ConsoleSession;
 
 class BroadcastEndToEnd : public ::testing::Test {
  protected:

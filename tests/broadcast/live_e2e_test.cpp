@@ -5,7 +5,6 @@
 // province's live preempts the commune's (whose microphone connection is closed); an
 // emergency alert preempts the live on the device; stopping ends the mount.
 #include <opus/opus.h>
-#include <opus/opusfile.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -14,6 +13,7 @@
 
 #include "adapters/sink/file_sink.h"
 #include "tests/broadcast/e2e_fixture.h"
+#include "tests/support/ogg_opus_decode.h"
 
 namespace nguon::e2e {
 namespace {
@@ -70,19 +70,6 @@ class Microphone {
   long n_ = 0;
 };
 
-// The 48 kHz samples libopusfile decodes from a relayed stream (-1: not Ogg Opus).
-long decoded_samples(const std::string& ogg) {
-  int err = 0;
-  OggOpusFile* f =
-      op_open_memory(reinterpret_cast<const unsigned char*>(ogg.data()), ogg.size(), &err);
-  if (f == nullptr) return -1;
-  long total = 0;
-  opus_int16 pcm[5760];
-  for (int n; (n = op_read(f, pcm, 5760, nullptr)) > 0;) total += n;
-  op_free(f);
-  return total;
-}
-
 class LiveEndToEnd : public BroadcastEndToEnd {
  protected:
   json::object start(const Session& who, const std::string& areas) {
@@ -128,7 +115,8 @@ TEST_F(LiveEndToEnd, ACommuneOperatorsMicrophonePlaysOnThatCommunesSpeakersOnly)
   ASSERT_TRUE(mic.speak(150));  // 3 s
   EXPECT_EQ(session(op, live).at("state").as_string(), "on_air");
   EXPECT_EQ(session(op, live).at("packets").as_int64(), 150);
-  ASSERT_TRUE(eventually([&] { return decoded_samples(relayed(a, live)) > 48000; }, 10s))
+  ASSERT_TRUE(
+      eventually([&] { return testing::decoded_opus_samples(relayed(a, live)) > 48000; }, 10s))
       << "the agent did not relay the live stream: " << outputs();
   EXPECT_TRUE(eventually([&] { return has_play(a, "playing"); }, 10s));
   EXPECT_FALSE(
@@ -171,7 +159,8 @@ TEST_F(LiveEndToEnd, TheProvincePreemptsTheCommuneAndAnEmergencyPreemptsBoth) {
   Microphone loud(port_, std::string(theirs.at("audio_url").as_string()), province.cookie);
   ASSERT_TRUE(loud.connected());
   ASSERT_TRUE(loud.speak(100));
-  ASSERT_TRUE(eventually([&] { return decoded_samples(relayed(a, theirs)) > 0; }, 10s))
+  ASSERT_TRUE(
+      eventually([&] { return testing::decoded_opus_samples(relayed(a, theirs)) > 0; }, 10s))
       << outputs();
 
   // An emergency from the console interrupts the live on the device.

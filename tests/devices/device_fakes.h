@@ -2,6 +2,8 @@
 // the service and API tests of the broadcast capability.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <map>
 #include <memory>
@@ -118,6 +120,37 @@ struct DeviceWorld {
   }
 
   std::vector<protocol::PinnedKey> pinned() const { return {{key.kid, key.public_key}}; }
+
+  // A loudspeaker cluster in `commune` (at lat, lon when given), registered by `who`; its id,
+  // or "" (with a test failure) when registration fails.
+  std::string add_cluster(const access::Principal& who, const std::string& serial,
+                          const std::string& commune, std::optional<double> lat = std::nullopt,
+                          std::optional<double> lon = std::nullopt) {
+    DeviceDraft d;
+    d.name = "Cụm loa " + serial;
+    d.serial = serial;
+    d.vendor = "Hanet";
+    d.model = "IP-4G";
+    d.commune_code = commune;
+    d.lat = lat;
+    d.lon = lon;
+    d.horns = 4;
+    d.watts = 100;
+    auto r = service->register_device(who, d, {"tester", "127.0.0.1"});
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r->id : "";
+  }
+
+  // Every message published so far, opened as a device would (pinned key, signature, expiry).
+  std::vector<std::pair<std::string, protocol::Message>> opened_messages() {
+    std::vector<std::pair<std::string, protocol::Message>> out;
+    for (const auto& m : bus.sent) {
+      auto opened = protocol::open(crypto, pinned(), m.topic, m.payload, clock.now());
+      EXPECT_TRUE(opened.ok()) << m.topic;
+      if (opened) out.emplace_back(m.topic, opened.value());
+    }
+    return out;
+  }
 
   TempStore db;
   ManualClock clock;

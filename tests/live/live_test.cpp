@@ -5,7 +5,6 @@
 // validation, timeouts on a manual clock, stop rights and visibility.
 #include <gtest/gtest.h>
 #include <opus/opus.h>
-#include <opus/opusfile.h>
 
 #include <cmath>
 #include <string>
@@ -15,6 +14,7 @@
 #include "core/live/live_mount.h"
 #include "core/live/ogg_opus.h"
 #include "tests/devices/device_fakes.h"
+#include "tests/support/ogg_opus_decode.h"
 
 namespace nguon::live {
 namespace {
@@ -43,26 +43,7 @@ std::vector<std::string> tone_packets(int count) {
   return out;
 }
 
-// Decodes an Ogg Opus stream; the number of 48 kHz samples, -1 when libopusfile refuses it.
-long decoded_samples(const std::string& ogg) {
-  int err = 0;
-  OggOpusFile* f =
-      op_open_memory(reinterpret_cast<const unsigned char*>(ogg.data()), ogg.size(), &err);
-  if (f == nullptr) return -1;
-  long total = 0;
-  opus_int16 pcm[5760];
-  for (;;) {
-    const int n = op_read(f, pcm, 5760, nullptr);
-    if (n < 0) {
-      total = -1;
-      break;
-    }
-    if (n == 0) break;
-    total += n;
-  }
-  op_free(f);
-  return total;
-}
+using testing::decoded_opus_samples;
 
 TEST(OggOpus, PacketDurationsFollowTheTableOfContents) {
   EXPECT_EQ(opus_packet_samples(std::string(1, static_cast<char>(0xf8))), 960);   // CELT FB 20 ms
@@ -90,11 +71,11 @@ TEST(OggOpus, RealPacketsFramedHereDecodeWithLibopusfile) {
   }
   EXPECT_EQ(w.granule(), 50 * 960);
   ogg += w.end_page();
-  EXPECT_EQ(decoded_samples(ogg), 50 * 960 - 312);  // pre-skip trimmed by the decoder
+  EXPECT_EQ(decoded_opus_samples(ogg), 50 * 960 - 312);  // pre-skip trimmed by the decoder
   // A flipped byte breaks the page's CRC: libopusfile skips that page.
   std::string damaged = ogg;
   damaged[damaged.size() / 2] ^= 0x55;
-  EXPECT_LT(decoded_samples(damaged), 50 * 960 - 312);
+  EXPECT_LT(decoded_opus_samples(damaged), 50 * 960 - 312);
 }
 
 TEST(OggOpus, LargePacketsUseSeveralLacingValues) {
@@ -185,35 +166,15 @@ class LiveDeskTest : public ::testing::Test {
     return o;
   }
   std::string device(const std::string& serial, const std::string& commune) {
-    DeviceDraft d;
-    d.name = "Cụm loa " + serial;
-    d.serial = serial;
-    d.vendor = "Hanet";
-    d.model = "IP-4G";
-    d.commune_code = commune;
-    d.horns = 4;
-    d.watts = 100;
-    auto r = w_.service->register_device(nation_admin_, d, kOrigin);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r->id : "";
+    return w_.add_cluster(nation_admin_, serial, commune);
   }
   StartedLive must_start(const access::Principal& p, std::vector<std::string> areas) {
     auto r = desk_.start(p, {std::move(areas), "Thông báo"}, kOrigin);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().code + ": " + r.error().message);
     return r.ok() ? r.value() : StartedLive{};
   }
-  // The orders published so far, opened as a device would.
-  std::vector<std::pair<std::string, protocol::Message>> published() {
-    std::vector<std::pair<std::string, protocol::Message>> out;
-    for (const auto& m : w_.bus.sent) {
-      auto opened = protocol::open(w_.crypto, w_.pinned(), m.topic, m.payload, w_.clock.now());
-      EXPECT_TRUE(opened.ok()) << m.topic;
-      if (opened) out.emplace_back(m.topic, opened.value());
-    }
-    return out;
-  }
   bool stop_sent_for(const std::string& order) {
-    for (const auto& [topic, m] : published()) {
+    for (const auto& [topic, m] : w_.opened_messages()) {
       if (const auto* s = std::get_if<protocol::StopOrder>(&m.data); s && s->order == order) {
         return true;
       }
@@ -240,7 +201,7 @@ TEST_F(LiveDeskTest, ACommuneLiveOrdersItsDevicesToRelayTheMount) {
   EXPECT_EQ(s.session.devices, 1U);
   EXPECT_EQ(s.audio_token.size(), 32U);
   ASSERT_TRUE(s.session.stream_url.starts_with("http://nguon.test/live/"));
-  const auto msgs = published();
+  const auto msgs = w_.opened_messages();
   ASSERT_EQ(msgs.size(), 1U);
   EXPECT_EQ(msgs[0].first, "nguon/v1/a/14797/cmd");
   const auto* play = std::get_if<protocol::PlayOrder>(&msgs[0].second.data);
@@ -270,7 +231,7 @@ TEST_F(LiveDeskTest, ACommuneLiveOrdersItsDevicesToRelayTheMount) {
   // The console closes the socket normally: the session ends as stopped, devices are told.
   feed.value()->closed(true);
   EXPECT_FALSE(listener->read(heard));
-  EXPECT_EQ(decoded_samples(heard), 25 * 960 - 312);
+  EXPECT_EQ(decoded_opus_samples(heard), 25 * 960 - 312);
   view = desk_.get(commune_op_, s.session.id);
   EXPECT_EQ(view->state, LiveState::kEnded);
   EXPECT_EQ(view->end_reason, "stopped");
