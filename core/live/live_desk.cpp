@@ -20,6 +20,7 @@ struct LiveDesk::Session {
   std::string token_hash;          // empty once used
   bool feed_connected = false;
   UnixTime last_packet = 0;
+  UnixTime first_packet = 0;
   OggOpusWriter writer;
   std::shared_ptr<LiveMount> stream;
   std::function<void(int, std::string)> close_feed;
@@ -154,13 +155,22 @@ Status Feed::push(std::string_view packet) {
   if (s.view.state == LiveState::kEnded) {
     return Error{ErrorKind::kConflict, "live_ended", "the live broadcast has ended"};
   }
+  const UnixTime now = clock_.now();
+  if (s.view.packets == 0) s.first_packet = now;
+  // A microphone cannot speak faster than time passes: audio may run a little ahead of the
+  // clock (the browser's buffering, a burst after a stall), not more.
+  const std::int64_t spoken_s = (s.writer.granule() + opus_packet_samples(packet)) / 48000;
+  if (spoken_s > now - s.first_packet + kMaxAheadSeconds) {
+    return Error{ErrorKind::kThrottled, "faster_than_real_time",
+                 "more audio than time has passed since the first packet"};
+  }
   auto page = s.writer.page_for(packet);
   if (!page) return page.error();
   s.stream->publish(page.value());
   s.view.state = LiveState::kOnAir;
   ++s.view.packets;
   s.view.bytes += static_cast<std::int64_t>(packet.size());
-  s.last_packet = clock_.now();
+  s.last_packet = now;
   return {};
 }
 

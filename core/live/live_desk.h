@@ -83,7 +83,8 @@ struct StartedLive {
 class LiveFeed {
  public:
   virtual ~LiveFeed() = default;
-  // invalid_field for something that is no Opus packet; conflict once the session has ended.
+  // invalid_field for something that is no Opus packet; throttled (faster_than_real_time) for
+  // audio more than kMaxAheadSeconds ahead of the clock; conflict once the session has ended.
   virtual Status push(std::string_view packet) = 0;
   // The connection ended; `normal` when the console closed it on purpose (ends as "stopped").
   virtual void closed(bool normal) = 0;
@@ -94,6 +95,9 @@ class LiveFeed {
 inline constexpr std::size_t kMaxLiveAreas = 20;
 inline constexpr std::size_t kMaxLiveTitleBytes = 200;
 inline constexpr std::size_t kKeptEndedSessions = 50;
+// How far the audio received may run ahead of the time since its first packet (then refused:
+// faster_than_real_time, which closes the microphone's connection).
+inline constexpr std::int64_t kMaxAheadSeconds = 10;
 
 class LiveDesk {
  public:

@@ -259,6 +259,20 @@ TEST_F(LiveDeskTest, TheMicrophoneTokenWorksOnceForItsOperatorOnly) {
   EXPECT_EQ(feed.value()->push(tone_packets(1)[0]).error().code, "live_ended");
 }
 
+TEST_F(LiveDeskTest, AudioFasterThanRealTimeIsRefused) {
+  const StartedLive s = must_start(commune_op_, {"14797"});
+  auto feed = desk_.connect(commune_op_, s.session.id, s.audio_token);
+  ASSERT_TRUE(feed.ok());
+  const std::string packet = tone_packets(1)[0];  // 20 ms
+  int accepted = 0;
+  while (accepted < 1000 && feed.value()->push(packet).ok()) ++accepted;
+  EXPECT_EQ(accepted, 549);  // just under 11 s within one second: 10 s ahead at most
+  EXPECT_EQ(feed.value()->push(packet).error().code, "faster_than_real_time");
+  w_.clock.advance(5);  // time passes: 5 s more may come
+  for (int i = 0; i < 250; ++i) ASSERT_TRUE(feed.value()->push(packet).ok()) << i;
+  EXPECT_FALSE(feed.value()->push(packet).ok());
+}
+
 TEST_F(LiveDeskTest, OnlyStationOperatorsOfTheAreaGoLive) {
   EXPECT_EQ(desk_.start(other_commune_op_, {{"14797"}, ""}, kOrigin).error().code, "forbidden");
   EXPECT_EQ(desk_.start(viewer_, {{"14797"}, ""}, kOrigin).error().code, "forbidden");
