@@ -109,6 +109,9 @@ $(sed 's/^/    /' "$demo/new-users.jsonl")
   Emergency alerts: "Cảnh báo" holds a typhoon warning pushed by the demo weather service
   (CAP 1.2); approve it to hear it on Phường Hạc Thành's simulated loudspeakers. Public CAP
   feed of the alerts issued here: http://$listen:$port/cap/alerts.atom
+  Live broadcast: "Phát trực tiếp", pick Phường Hạc Thành, allow the microphone (Chromium,
+  Chrome, Edge, recent Firefox/Safari): the simulated loudspeakers there relay your voice;
+  what they received is in $demo/sink/<device>/stream-*.bin (Ogg Opus).
 
 MSG
 build/release/apps/server/nguon-server -c "$config" &
