@@ -12,32 +12,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, pageWatch, pickUnit, postDevice, screenshotPath, startServer, until } from './harness.mjs';
 
 const COMMUNE = '14797'; // Phường Hạc Thành, Thanh Hoá (scope 38 of the harness)
 const OTHER_COMMUNE = '16597'; // Xã Hải Lĩnh, same province
 const PROVINCE = '38';
 const NEW_PW = 'Mat-khau-moi-2026!';
 const HEADLINE = 'Lũ quét trên sông Mã, sơ tán ngay';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every 100 ms until it returns a truthy value; that value, or a failure after `ms`. */
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** Picks `code` in a unit picker whose test id is `testid` (type the code, click the option). */
-async function pickUnit(page, testid, code) {
-  await page.getByTestId(`${testid}-input`).fill(code);
-  await page.getByTestId(`${testid}-option-${code}`).click();
-}
 
 /** The parts of the form every order needs: event, headline, area unit. */
 async function fillBasics(page, { event = 'Lũ quét', headline = HEADLINE, area = COMMUNE } = {}) {
@@ -55,9 +36,7 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
   let page;
   let errors;
   let context;
-  const cspViolations = [];
-  const foreignRequests = [];
-  const dialogs = [];
+  const { cspViolations, foreignRequests, dialogs, watch } = pageWatch();
   /** Bodies of POST /api/v1/alerts sent by the page. */
   const posted = [];
   /** Plain GET /api/v1/alerts/{id}/devices requests (polling): { alert, time }. */
@@ -71,13 +50,9 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     server = await startServer({ broker: true });
     browser = await launchBrowser();
     ({ page, errors, context } = await newPage(browser, server.baseURL));
-    page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    watch(page, server.baseURL);
     page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith(server.baseURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-      const path = new URL(url).pathname;
+      const path = new URL(r.url()).pathname;
       if (r.method() === 'POST' && path === '/api/v1/alerts') posted.push(r.postDataJSON());
       const board = /^\/api\/v1\/alerts\/(\d+)\/devices$/.exec(path);
       if (r.method() === 'GET' && board) {
@@ -94,8 +69,6 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     };
     page.on('requestfinished', streamEnded);
     page.on('requestfailed', streamEnded);
-    // The harness accepts every dialog; keep their questions to check them.
-    page.on('dialog', (d) => dialogs.push(d.message()));
   });
 
   after(async () => {
@@ -105,18 +78,7 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
 
   test('the admin registers a device and opens the order form from the alerts list', async () => {
     await login(page, server.admin.username, server.admin.password);
-    const device = await apiJson(page, '/api/v1/devices', 'POST', {
-      kind: 'cluster',
-      name: 'Cụm loa Hạc Thành',
-      serial: 'SN-ORDER-1',
-      vendor: 'Test',
-      model: 'IP-1',
-      commune_code: COMMUNE,
-      lat: 19.807,
-      lon: 105.776,
-      horns: 4,
-      watts: 120,
-    });
+    const device = await postDevice(page, { name: 'Cụm loa Hạc Thành', serial: 'SN-ORDER-1', commune: COMMUNE });
     assert.equal(device.status, 201, JSON.stringify(device.body));
     deviceId = device.body.id;
     await page.getByTestId('nav-alerts').click();
@@ -268,7 +230,7 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     // Leaving the page closes the stream; nothing asks for the board afterwards.
     await page.getByTestId('alert-detail-back').click();
     await page.getByTestId(`alert-row-${orderAlert}`).waitFor();
-    await until(() => stream.closed, 5_000, 'the board stream to close once the page is left');
+    await until(() => stream.closed, 5_000, 'the board stream to close once the page is left', 100);
     const left = boardStreams.length + boardPolls.length;
     await page.waitForTimeout(4_500);
     assert.equal(boardStreams.length + boardPolls.length, left, 'no board request once the detail page is gone');
@@ -277,14 +239,14 @@ describe('web console: issuing emergency orders', { timeout: 300_000 }, () => {
     // cancelled) and closes that stream too.
     await page.getByTestId(`alert-link-${orderAlert}`).click();
     await page.getByTestId('alert-board').waitFor();
-    await until(() => streams().length === 2, 5_000, 'a new stream on the detail page');
+    await until(() => streams().length === 2, 5_000, 'a new stream on the detail page', 100);
     const second = streams()[1];
     await page.locator('[data-testid="alert-board-count-total"][data-value="1"]').waitFor();
     await page.getByTestId('alert-stop').click();
     await page.locator('[data-testid="alert-detail"]:not([data-state="broadcast"])').waitFor();
     assert.ok(['stopped', 'cancelled'].includes(await page.getByTestId('alert-detail').getAttribute('data-state')));
     assert.equal(await page.getByTestId('alert-board').getAttribute('data-live'), 'false');
-    await until(() => second.closed, 5_000, 'the board stream to close once the order is stopped');
+    await until(() => second.closed, 5_000, 'the board stream to close once the order is stopped', 100);
     // A board that is not live is loaded once with a plain GET.
     await page.locator('[data-testid="alert-board-count-total"][data-value="1"]').waitFor();
     const done = boardStreams.length + boardPolls.length;

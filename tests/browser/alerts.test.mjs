@@ -13,7 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { firstLogin, launchBrowser, login, newPage, pageWatch, postDevice, screenshotPath, startServer } from './harness.mjs';
 
 const SENDER = 'canhbao@kttv.gov.vn';
 const SOURCE_NAME = 'Đài Khí tượng Thủy văn tỉnh Thanh Hóa';
@@ -91,9 +91,7 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
   let page;
   let errors;
   let context;
-  const cspViolations = [];
-  const foreignRequests = [];
-  const dialogs = [];
+  const { cspViolations, foreignRequests, dialogs, watch } = pageWatch();
   let sourceId = 0;
   let token = '';
   let flood = 0; // the alert approved (circle + geocode)
@@ -103,15 +101,7 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
     server = await startServer({ broker: true });
     browser = await launchBrowser();
     ({ page, errors, context } = await newPage(browser, server.baseURL));
-    page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith(server.baseURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-    });
-    // The harness accepts every dialog; keep their questions to check them.
-    page.on('dialog', (d) => dialogs.push(d.message()));
+    watch(page, server.baseURL);
   });
 
   after(async () => {
@@ -168,18 +158,7 @@ describe('web console: emergency alerts (CAP 1.2)', { timeout: 300_000 }, () => 
 
   test('pushed alerts appear in the open list by themselves, pending and highlighted', async () => {
     // A loudspeaker cluster in the alerts' commune: an area without devices is only recorded.
-    const device = await apiJson(page, '/api/v1/devices', 'POST', {
-      kind: 'cluster',
-      name: 'Cụm loa Hạc Thành',
-      serial: 'SN-ALERT-1',
-      vendor: 'Test',
-      model: 'IP-1',
-      commune_code: '14797',
-      lat: 19.807,
-      lon: 105.776,
-      horns: 4,
-      watts: 120,
-    });
+    const device = await postDevice(page, { name: 'Cụm loa Hạc Thành', serial: 'SN-ALERT-1', commune: COMMUNE });
     assert.equal(device.status, 201, JSON.stringify(device.body));
     await page.getByTestId('alertsrc-back').click();
     await page.getByTestId('alerts-empty').waitFor();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { FAKE_MEDIA_ARGS, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { FAKE_MEDIA_ARGS, firstLogin, launchBrowser, login, newPage, pageWatch, screenshotPath, startServer } from './harness.mjs';
 
 const NEW_PW = 'Mat-khau-moi-2026!';
 const TITLE = 'Lịch cắt điện tuần này';
@@ -83,7 +83,7 @@ describe('web console: bulletin images and recording', { timeout: 300_000 }, () 
   let browser;
   const users = {};
   const pages = {};
-  const cspViolations = [];
+  const { cspViolations, watch } = pageWatch();
   let bulletinId = 0;
   const PNG = png(64, 48);
 
@@ -102,9 +102,7 @@ describe('web console: bulletin images and recording', { timeout: 300_000 }, () 
   const open = async (key, { first = true, init = null } = {}) => {
     const p = await newPage(browser, server.baseURL);
     if (init) await p.page.addInitScript(init);
-    p.page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(`${key}: ${m.text()}`);
-    });
+    watch(p.page, server.baseURL, key);
     if (first) await firstLogin(p.page, users[key].username, users[key].password, NEW_PW);
     else await login(p.page, users[key].username, NEW_PW);
     return p;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { firstLogin, jsonLine, launchBrowser, newPage, screenshotPath, startServer } from './harness.mjs';
+import { firstLogin, jsonLine, launchBrowser, newPage, pcmWav, screenshotPath, startServer } from './harness.mjs';
 
 const run = promisify(execFile);
 
@@ -53,24 +53,7 @@ async function action(page, name, status) {
 
 /** A mono 16-bit PCM WAV: a 440 Hz tone of `seconds`; `truncate` cuts the data short. */
 function wav(seconds, { rate = 16000, truncate = 0 } = {}) {
-  const n = Math.round(seconds * rate);
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 0.3 * 32767), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'latin1');
-  header.write('fmt ', 12, 'latin1');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'latin1');
-  header.writeUInt32LE(data.length, 40);
-  const all = Buffer.concat([header, data]);
+  const all = pcmWav(seconds, rate, (t) => 0.3 * Math.sin(2 * Math.PI * 440 * t));
   return truncate ? all.subarray(0, all.length - truncate) : all;
 }
 

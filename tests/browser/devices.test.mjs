@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, pageWatch, screenshotPath, startServer } from './harness.mjs';
 
 const DEVICE_NAME = 'Cụm loa Nhà văn hoá phố Đông Hải';
 const SERIAL = 'SN-TEST-0001';
@@ -22,21 +22,14 @@ describe('web console: devices, schedule and play log', { timeout: 240_000 }, ()
   let page;
   let errors;
   let context;
-  const cspViolations = [];
-  const foreignRequests = [];
+  const { cspViolations, foreignRequests, watch } = pageWatch();
   let deviceId = '';
 
   before(async () => {
     server = await startServer({ broker: true });
     browser = await launchBrowser();
     ({ page, errors, context } = await newPage(browser, server.baseURL));
-    page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith(server.baseURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-    });
+    watch(page, server.baseURL);
   });
 
   after(async () => {

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apiJson, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, firstLogin, launchBrowser, login, newPage, pageWatch, screenshotPath, startServer } from './harness.mjs';
 
 const NEW_PW = 'Mat-khau-moi-2026!';
 const COMMUNE = '14797'; // Phường Hạc Thành, Thanh Hoá (scope 38 of the harness)
@@ -22,15 +22,13 @@ describe('feedback settings: categories, agencies, routing rules', { timeout: 30
   let admin; // { page, context, errors }
   const users = {};
   const pages = {};
-  const cspViolations = [];
+  const { cspViolations, watch: watchPage } = pageWatch();
   let agencyId = 0;
   let ruleId = 0;
   let servicesBefore = [];
 
   const watch = (p, who) => {
-    p.page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(`${who}: ${m.text()}`);
-    });
+    watchPage(p.page, server.baseURL, who);
     return p;
   };
 

@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { firstLogin, launchBrowser, newPage, screenshotPath, startServer } from './harness.mjs';
+import { firstLogin, launchBrowser, newPage, pageWatch, screenshotPath, startServer } from './harness.mjs';
 import { startSmtpSink } from './smtp_sink.mjs';
 
 const NEW_PW = 'Mat-khau-moi-2026!';
@@ -50,16 +50,14 @@ describe('citizen feedback: portal → moderation → answer → approval → ma
   const users = {};
   const pages = {};
   const pageErrors = [];
-  const cspViolations = [];
+  const { cspViolations, watch: watchPage } = pageWatch();
   let citizen; // { page, context, errors }
   let trackingCode = '';
   let feedbackId = 0;
   let bulletinId = 0;
 
   const watch = (p, who) => {
-    p.page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(`${who}: ${m.text()}`);
-    });
+    watchPage(p.page, server.baseURL, who);
     return p;
   };
 

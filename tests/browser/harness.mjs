@@ -7,6 +7,7 @@
 //                        (default: <repo>/build/dev/apps)
 //   CHROMIUM             browser executable (default /usr/bin/chromium)
 
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -262,6 +263,60 @@ export async function newPage(browser, baseURL, options = {}) {
   return { context, page, errors };
 }
 
+/**
+ * What the console must never do, collected from every page given to `watch`:
+ * - `cspViolations`: console messages about the Content-Security-Policy (prefixed with the page's
+ *   label, when it has one);
+ * - `foreignRequests`: requests to anything but the server (data: and blob: URLs are fine) and
+ *   WebSockets to another host;
+ * - `dialogs`: the questions of the page's dialogs (newPage accepts them all), to check them.
+ * `watch(page, baseURL, label?)` starts collecting from a page of the server at `baseURL` and
+ * returns the page. Create the collector once per suite and empty `dialogs` before a step that
+ * counts them.
+ */
+export function pageWatch() {
+  const cspViolations = [];
+  const foreignRequests = [];
+  const dialogs = [];
+  const watch = (page, baseURL, label = '') => {
+    const host = new URL(baseURL).host;
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(label ? `${label}: ${m.text()}` : m.text());
+    });
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(baseURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
+    });
+    page.on('websocket', (ws) => {
+      if (new URL(ws.url()).host !== host) foreignRequests.push(ws.url());
+    });
+    page.on('dialog', (d) => dialogs.push(d.message()));
+    return page;
+  };
+  return { cspViolations, foreignRequests, dialogs, watch };
+}
+
+/** A mono 16-bit PCM WAV of `seconds` at `rate`: sample i is `signal(i / rate)` (-1…1) scaled to 16 bits. */
+export function pcmWav(seconds, rate, signal) {
+  const n = Math.round(seconds * rate);
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0, 'latin1');
+  buf.writeUInt32LE(36 + n * 2, 4);
+  buf.write('WAVE', 8, 'latin1');
+  buf.write('fmt ', 12, 'latin1');
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // mono
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36, 'latin1');
+  buf.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(signal(i / rate) * 32767), 44 + i * 2);
+  return buf;
+}
+
 export function screenshotPath(name) {
   mkdirSync(artifactsDir, { recursive: true });
   return join(artifactsDir, name);
@@ -317,4 +372,45 @@ export async function apiJson(page, path, method = 'GET', body = undefined) {
     },
     { path, method, body },
   );
+}
+
+/**
+ * Registers a loudspeaker cluster (4 horns, 120 W, at the coordinates of Phường Hạc Thành) in
+ * `commune` through the API; resolves to apiJson's { status, body } (201 and the device).
+ */
+export async function postDevice(page, { name, serial, commune = '14797' }) {
+  return apiJson(page, '/api/v1/devices', 'POST', {
+    kind: 'cluster',
+    name,
+    serial,
+    vendor: 'Test',
+    model: 'IP-1',
+    commune_code: commune,
+    lat: 19.807,
+    lon: 105.776,
+    horns: 4,
+    watts: 120,
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` every `every` ms until it returns a truthy value; that value, or an assertion failure
+ * naming `what` after `ms`.
+ */
+export async function until(fn, ms, what, every = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+/** Picks `code` in a unit picker whose test id is `testid` (type the code, click the option). */
+export async function pickUnit(page, testid, code) {
+  await page.getByTestId(`${testid}-input`).fill(code);
+  await page.getByTestId(`${testid}-option-${code}`).click();
 }

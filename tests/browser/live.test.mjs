@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { apiJson, binDir, FAKE_MEDIA_ARGS, firstLogin, launchBrowser, login, newPage, screenshotPath, startServer } from './harness.mjs';
+import { apiJson, binDir, FAKE_MEDIA_ARGS, firstLogin, launchBrowser, login, newPage, pageWatch, pcmWav, pickUnit, postDevice, screenshotPath, sleep, startServer, until } from './harness.mjs';
 
 const COMMUNE = '14797'; // Phường Hạc Thành, Thanh Hoá (scope 38 of the harness)
 const NEW_PW = 'Mat-khau-moi-2026!';
@@ -26,47 +26,7 @@ const TITLE = 'Thông báo trực tiếp của tỉnh';
 
 /** A 48 kHz mono 16-bit PCM WAV: a 440 Hz tone, amplitude modulated at 2 Hz, `seconds` long. */
 function writeToneWav(path, seconds = 10, rate = 48_000) {
-  const n = seconds * rate;
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write('WAVE', 8, 'ascii');
-  buf.write('fmt ', 12, 'ascii');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
-    const t = i / rate;
-    const v = 0.5 * (0.6 + 0.4 * Math.sin(2 * Math.PI * 2 * t)) * Math.sin(2 * Math.PI * 440 * t);
-    buf.writeInt16LE(Math.round(v * 32767), 44 + i * 2);
-  }
-  writeFileSync(path, buf);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every 250 ms until it returns a truthy value; that value, or a failure after `ms`. */
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/** Picks `code` in a unit picker whose test id is `testid` (type the code, click the option). */
-async function pickUnit(page, testid, code) {
-  await page.getByTestId(`${testid}-input`).fill(code);
-  await page.getByTestId(`${testid}-option-${code}`).click();
+  writeFileSync(path, pcmWav(seconds, rate, (t) => 0.5 * (0.6 + 0.4 * Math.sin(2 * Math.PI * 2 * t)) * Math.sin(2 * Math.PI * 440 * t)));
 }
 
 /** The stream-*.bin files of a sink directory and their sizes. */
@@ -96,9 +56,7 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
   const agentLog = [];
   let deviceId = '';
   let sinkDir = '';
-  const cspViolations = [];
-  const foreignRequests = [];
-  const dialogs = [];
+  const { cspViolations, foreignRequests, dialogs, watch } = pageWatch();
   /** Bodies of POST /api/v1/live sent by the page. */
   const posted = [];
   /** GET /api/v1/live/{id} requests of the page: [id, time]. */
@@ -106,19 +64,12 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
   /** WebSockets the page opened: { url, frames: [{binary, size}], closed }. */
   const sockets = [];
 
-  const watch = (p, serverURL) => {
-    p.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    p.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith(serverURL) && !url.startsWith('data:') && !url.startsWith('blob:')) foreignRequests.push(url);
-    });
+  /** watch(), and the WebSockets of the page with their frames. */
+  const watchLive = (p, serverURL) => {
+    watch(p, serverURL);
     p.on('websocket', (ws) => {
       const rec = { url: ws.url(), frames: [], closed: false };
       sockets.push(rec);
-      const host = new URL(serverURL).host;
-      if (new URL(ws.url()).host !== host) foreignRequests.push(ws.url());
       ws.on('framesent', (f) => rec.frames.push({ binary: typeof f.payload !== 'string', size: typeof f.payload === 'string' ? f.payload.length : f.payload.length }));
       ws.on('close', () => {
         rec.closed = true;
@@ -133,14 +84,13 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
     server = await startServer({ broker: true, fixedPort: true });
     browser = await launchBrowser({ args: [...FAKE_MEDIA_ARGS, `--use-file-for-fake-audio-capture=${wavPath}`] });
     ({ page, errors, context } = await newPage(browser, server.baseURL));
-    watch(page, server.baseURL);
+    watchLive(page, server.baseURL);
     page.on('request', (r) => {
       const path = new URL(r.url()).pathname;
       if (r.method() === 'POST' && path === '/api/v1/live') posted.push(r.postDataJSON());
       const m = /^\/api\/v1\/live\/([^/]+)$/.exec(path);
       if (r.method() === 'GET' && m) sessionPolls.push([m[1], Date.now()]);
     });
-    page.on('dialog', (d) => dialogs.push(d.message()));
   });
 
   after(async () => {
@@ -159,18 +109,7 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
 
   test('the admin registers and provisions a loudspeaker; its agent comes online', async () => {
     await login(page, server.admin.username, server.admin.password);
-    const device = await apiJson(page, '/api/v1/devices', 'POST', {
-      kind: 'cluster',
-      name: 'Cụm loa trực tiếp Hạc Thành',
-      serial: 'SN-LIVE-1',
-      vendor: 'Test',
-      model: 'IP-1',
-      commune_code: COMMUNE,
-      lat: 19.807,
-      lon: 105.776,
-      horns: 4,
-      watts: 120,
-    });
+    const device = await postDevice(page, { name: 'Cụm loa trực tiếp Hạc Thành', serial: 'SN-LIVE-1', commune: COMMUNE });
     assert.equal(device.status, 201, JSON.stringify(device.body));
     deviceId = device.body.id;
     const prov = await apiJson(page, `/api/v1/devices/${encodeURIComponent(deviceId)}/provision`, 'POST', {});
@@ -390,7 +329,7 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
   test('a commune operator pre-empted by a province session is told so', async () => {
     const op = await server.createUser({ username: 'vanhanh.hacthanh', name: 'Vận hành Hạc Thành', unit: COMMUNE, roles: [`station_operator@${COMMUNE}`] });
     const opCtx = await newPage(browser, server.baseURL);
-    watch(opCtx.page, server.baseURL);
+    watchLive(opCtx.page, server.baseURL);
     await firstLogin(opCtx.page, op.username, op.password, NEW_PW);
     await opCtx.page.getByTestId('nav-live').click();
     await pickUnit(opCtx.page, 'live-areas-add', COMMUNE);
@@ -467,7 +406,7 @@ describe('web console: live broadcast from the microphone', { timeout: 420_000 }
       ],
     ]) {
       const ctx = await newPage(browser, server.baseURL);
-      watch(ctx.page, server.baseURL);
+      watchLive(ctx.page, server.baseURL);
       await ctx.context.addInitScript(script);
       const sent = [];
       ctx.page.on('request', (r) => {

@@ -1,6 +1,6 @@
 // The audio path of a live broadcast (#/live): microphone → AudioContext at 48 kHz → the recorder's
 // AudioWorklet (recording/worklet.ts, ~50 ms chunks of mono float PCM; a ScriptProcessorNode where
-// AudioWorklet is missing) → WebCodecs AudioEncoder (Opus, 48 kHz, mono, 32 kbit/s, 20 ms frames)
+// AudioWorklet is missing; all of it recording/microphone.ts, shared with the recorder) → WebCodecs AudioEncoder (Opus, 48 kHz, mono, 32 kbit/s, 20 ms frames)
 // → one WebSocket binary message per Opus packet to the session's one-time `audio_url`.
 //
 // The server sends nothing on the socket; it closes it with 1008 (bad or used token) or 1000 (the
@@ -11,8 +11,7 @@
 // microphone; samples only feed the level meter until the socket is open); `connect(audioUrl)`;
 // `close()` when done (idempotent; also releases the microphone when nothing was connected).
 
-import workletUrl from '../recording/worklet.ts?worker&url';
-import { CaptureError } from '../recording/capture';
+import { MicrophoneInput, peakOf } from '../recording/microphone';
 
 export const LIVE_RATE = 48_000;
 /** Packets waiting in the socket beyond this many bytes (~8 s of audio) are dropped, not queued. */
@@ -52,15 +51,6 @@ export async function opusSupported(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function toCaptureError(e: unknown): CaptureError {
-  const name = e instanceof DOMException || e instanceof Error ? e.name : '';
-  const message = e instanceof Error ? e.message : String(e);
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return new CaptureError('denied', message);
-  if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') return new CaptureError('no_mic', message);
-  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return new CaptureError('mic_busy', message);
-  return new CaptureError('failed', message || name || 'error');
 }
 
 /** The WebSocket URL of an `audio_url` path (same host; ws: or wss: as the page). */
@@ -131,11 +121,7 @@ export class LiveEncoder {
   /** "worklet" or "script-processor", once the microphone is open. */
   engine = '';
 
-  private ctx: AudioContext | null = null;
-  private stream: MediaStream | null = null;
-  private source: MediaStreamAudioSourceNode | null = null;
-  private node: AudioWorkletNode | ScriptProcessorNode | null = null;
-  private sink: GainNode | null = null;
+  private mic: MicrophoneInput | null = null;
   private encoder: AudioEncoder | null = null;
   private resampler: Resampler | null = null;
   private ws: WebSocket | null = null;
@@ -149,89 +135,26 @@ export class LiveEncoder {
    * ('denied', 'no_mic', 'mic_busy', 'failed').
    */
   async openMic(): Promise<void> {
-    let ctx: AudioContext;
+    if (this.released) return;
+    const mic = new MicrophoneInput({
+      rate: LIVE_RATE,
+      scriptBufferSize: 2048,
+      onSamples: (samples) => this.take(samples),
+      onEnded: () => {
+        if (!this.released) this.onMicEnded();
+      },
+    });
+    this.mic = mic;
     try {
-      ctx = new AudioContext({ sampleRate: LIVE_RATE, latencyHint: 'interactive' });
-    } catch {
-      ctx = new AudioContext({ latencyHint: 'interactive' });
-    }
-    this.ctx = ctx;
-    try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: { ideal: 1 }, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-        video: false,
-      });
+      if (!(await mic.open())) return; // closed meanwhile
     } catch (e) {
       this.release();
-      throw toCaptureError(e);
+      throw e;
     }
-    if (this.released) {
-      this.release();
-      return;
-    }
-    try {
-      try {
-        this.source = ctx.createMediaStreamSource(this.stream);
-      } catch {
-        // A browser that will not feed the microphone into a 48 kHz context: its own rate, resampled.
-        void ctx.close().catch(() => {});
-        ctx = new AudioContext({ latencyHint: 'interactive' });
-        this.ctx = ctx;
-        this.source = ctx.createMediaStreamSource(this.stream);
-      }
-      if (ctx.state === 'suspended') await ctx.resume();
-      this.rate = ctx.sampleRate;
-      if (this.rate !== LIVE_RATE) this.resampler = new Resampler(this.rate, LIVE_RATE);
-      this.node = await this.makeNode(ctx);
-      if (this.released) {
-        this.release();
-        return;
-      }
-      // The processing node must reach the destination to be pulled; a zero gain keeps the
-      // microphone out of this computer's speakers.
-      this.sink = ctx.createGain();
-      this.sink.gain.value = 0;
-      this.source.connect(this.node);
-      this.node.connect(this.sink);
-      this.sink.connect(ctx.destination);
-      for (const track of this.stream.getAudioTracks()) {
-        track.addEventListener('ended', () => {
-          if (!this.released) this.onMicEnded();
-        });
-      }
-    } catch (e) {
-      this.release();
-      throw toCaptureError(e);
-    }
-  }
-
-  private async makeNode(ctx: AudioContext): Promise<AudioWorkletNode | ScriptProcessorNode> {
-    if (ctx.audioWorklet && typeof AudioWorkletNode !== 'undefined') {
-      try {
-        await ctx.audioWorklet.addModule(workletUrl);
-        const node = new AudioWorkletNode(ctx, 'nguon-recorder', {
-          numberOfInputs: 1,
-          numberOfOutputs: 1,
-          outputChannelCount: [1],
-          channelCount: 1,
-          channelCountMode: 'explicit',
-          channelInterpretation: 'speakers',
-        });
-        node.port.onmessage = (ev: MessageEvent<{ type: string; samples?: Float32Array<ArrayBuffer> }>) => {
-          if (ev.data.type === 'data' && ev.data.samples) this.take(ev.data.samples);
-        };
-        this.engine = 'worklet';
-        return node;
-      } catch {
-        /* fall back to the ScriptProcessorNode */
-      }
-    }
-    const sp = ctx.createScriptProcessor(2048, 1, 1);
-    sp.channelCountMode = 'explicit';
-    sp.channelInterpretation = 'speakers';
-    sp.onaudioprocess = (ev) => this.take(new Float32Array(ev.inputBuffer.getChannelData(0)));
-    this.engine = 'script-processor';
-    return sp;
+    this.rate = mic.rate;
+    this.engine = mic.engine;
+    // A browser that will not run the context at 48 kHz: its own rate, resampled.
+    if (this.rate !== LIVE_RATE) this.resampler = new Resampler(this.rate, LIVE_RATE);
   }
 
   /** Opens the audio socket; audio flows once it is open. */
@@ -298,12 +221,7 @@ export class LiveEncoder {
 
   private take(samples: Float32Array<ArrayBuffer>): void {
     if (this.released) return;
-    let peak = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const a = Math.abs(samples[i] ?? 0);
-      if (a > peak) peak = a;
-    }
-    this.onLevel(peak);
+    this.onLevel(peakOf(samples));
     const enc = this.encoder;
     if (!this.sending || !enc || enc.state !== 'configured') return;
     const pcm = this.resampler ? this.resampler.push(samples) : samples;
@@ -387,25 +305,7 @@ export class LiveEncoder {
         /* already closed */
       }
     }
-    try {
-      this.source?.disconnect();
-      this.node?.disconnect();
-      this.sink?.disconnect();
-    } catch {
-      /* already disconnected */
-    }
-    if (this.node instanceof AudioWorkletNode) {
-      this.node.port.postMessage('stop');
-      this.node.port.onmessage = null;
-    } else if (this.node) {
-      this.node.onaudioprocess = null;
-    }
-    for (const track of this.stream?.getTracks() ?? []) track.stop();
-    if (this.ctx && this.ctx.state !== 'closed') void this.ctx.close().catch(() => {});
-    this.source = null;
-    this.node = null;
-    this.sink = null;
-    this.stream = null;
-    this.ctx = null;
+    this.mic?.close();
+    this.mic = null;
   }
 }

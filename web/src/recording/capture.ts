@@ -1,5 +1,6 @@
 // Microphone capture as raw PCM: getUserMedia → AudioContext → AudioWorkletNode (a small module
-// bundled by Vite) or, where AudioWorklet is missing, a ScriptProcessorNode. The samples are kept
+// bundled by Vite) or, where AudioWorklet is missing, a ScriptProcessorNode (all of it in
+// microphone.ts, shared with the live encoder). The samples are kept
 // as 16-bit mono and become a WAV on stop. MediaRecorder is not used: it gives WebM/Opus, which
 // the server does not decode.
 //
@@ -11,25 +12,16 @@
 // (audio.max_upload_bytes = 50 MiB; /meta does not report it), which at 16 kHz is 27 min 18 s and
 // at 48 kHz 9 min 6 s.
 
-import workletUrl from './worklet.ts?worker&url';
+import { CaptureError, MicrophoneInput, peakOf } from './microphone';
 import { WAV_HEADER_BYTES, encodeWav, floatToInt16 } from './wav';
+
+export { CaptureError, type CaptureErrorKind } from './microphone';
 
 export const PREFERRED_RATE = 16000;
 export const MAX_SECONDS = 30 * 60;
 export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 export type CaptureSupport = 'ok' | 'insecure' | 'unsupported';
-export type CaptureErrorKind = 'denied' | 'no_mic' | 'mic_busy' | 'empty' | 'failed';
-
-export class CaptureError extends Error {
-  constructor(
-    readonly kind: CaptureErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CaptureError';
-  }
-}
 
 export interface Recording {
   blob: Blob;
@@ -50,26 +42,6 @@ export function maxSamplesAt(rate: number): number {
   return Math.min(MAX_SECONDS * rate, Math.floor((UPLOAD_LIMIT_BYTES - WAV_HEADER_BYTES) / 2));
 }
 
-function toCaptureError(e: unknown): CaptureError {
-  const name = e instanceof DOMException || e instanceof Error ? e.name : '';
-  const message = e instanceof Error ? e.message : String(e);
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return new CaptureError('denied', message);
-  if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') return new CaptureError('no_mic', message);
-  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return new CaptureError('mic_busy', message);
-  return new CaptureError('failed', message || name || 'error');
-}
-
-function newContext(rate?: number): AudioContext {
-  if (rate) {
-    try {
-      return new AudioContext({ sampleRate: rate, latencyHint: 'interactive' });
-    } catch {
-      /* rate not supported: the default one */
-    }
-  }
-  return new AudioContext({ latencyHint: 'interactive' });
-}
-
 export class MicCapture {
   /** Peak (0…1) of each chunk as it arrives. */
   onLevel: (peak: number) => void = () => {};
@@ -78,17 +50,12 @@ export class MicCapture {
   /** The microphone went away (unplugged, revoked); call stop() to keep what was recorded. */
   onEnded: () => void = () => {};
 
-  private ctx: AudioContext | null = null;
-  private stream: MediaStream | null = null;
-  private source: MediaStreamAudioSourceNode | null = null;
-  private node: AudioWorkletNode | ScriptProcessorNode | null = null;
-  private sink: GainNode | null = null;
+  private mic: MicrophoneInput | null = null;
   private chunks: Int16Array<ArrayBuffer>[] = [];
   private taken = 0;
   private limit = 0;
   private recording = false;
   private aborted = false;
-  private flushed: (() => void) | null = null;
   rate = 0;
   /** "worklet" or "script-processor", once started. */
   engine = '';
@@ -108,86 +75,26 @@ export class MicCapture {
    * Throws CaptureError.
    */
   async start(): Promise<void> {
-    let ctx = newContext(PREFERRED_RATE);
-    this.ctx = ctx;
+    if (this.aborted) return;
+    const mic = new MicrophoneInput({
+      rate: PREFERRED_RATE,
+      scriptBufferSize: 4096,
+      onSamples: (samples) => this.take(samples),
+      onEnded: () => {
+        if (this.recording) this.onEnded();
+      },
+    });
+    this.mic = mic;
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: { ideal: 1 }, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-        video: false,
-      });
+      if (!(await mic.open())) return; // aborted meanwhile
     } catch (e) {
       this.release();
-      throw toCaptureError(e);
+      throw e;
     }
-    if (this.aborted) {
-      this.release();
-      return;
-    }
-    try {
-      try {
-        this.source = ctx.createMediaStreamSource(this.stream);
-      } catch {
-        // e.g. a browser that will not resample a microphone into a 16 kHz context.
-        void ctx.close().catch(() => {});
-        ctx = newContext();
-        this.ctx = ctx;
-        this.source = ctx.createMediaStreamSource(this.stream);
-      }
-      if (ctx.state === 'suspended') await ctx.resume();
-      this.rate = ctx.sampleRate;
-      this.limit = maxSamplesAt(this.rate);
-      this.node = await this.makeNode(ctx);
-      if (this.aborted) {
-        this.release();
-        return;
-      }
-      // The processing node must reach the destination to be pulled; a zero gain keeps the
-      // microphone out of the speakers.
-      this.sink = ctx.createGain();
-      this.sink.gain.value = 0;
-      this.source.connect(this.node);
-      this.node.connect(this.sink);
-      this.sink.connect(ctx.destination);
-      for (const track of this.stream.getAudioTracks()) {
-        track.addEventListener('ended', () => {
-          if (this.recording) this.onEnded();
-        });
-      }
-      this.recording = true;
-    } catch (e) {
-      this.release();
-      throw toCaptureError(e);
-    }
-  }
-
-  private async makeNode(ctx: AudioContext): Promise<AudioWorkletNode | ScriptProcessorNode> {
-    if (ctx.audioWorklet && typeof AudioWorkletNode !== 'undefined') {
-      try {
-        await ctx.audioWorklet.addModule(workletUrl);
-        const node = new AudioWorkletNode(ctx, 'nguon-recorder', {
-          numberOfInputs: 1,
-          numberOfOutputs: 1,
-          outputChannelCount: [1],
-          channelCount: 1,
-          channelCountMode: 'explicit',
-          channelInterpretation: 'speakers',
-        });
-        node.port.onmessage = (ev: MessageEvent<{ type: string; samples?: Float32Array }>) => {
-          if (ev.data.type === 'data' && ev.data.samples) this.take(ev.data.samples);
-          else if (ev.data.type === 'flushed') this.flushed?.();
-        };
-        this.engine = 'worklet';
-        return node;
-      } catch {
-        /* fall back to the ScriptProcessorNode */
-      }
-    }
-    const sp = ctx.createScriptProcessor(4096, 1, 1);
-    sp.channelCountMode = 'explicit';
-    sp.channelInterpretation = 'speakers';
-    sp.onaudioprocess = (ev) => this.take(ev.inputBuffer.getChannelData(0));
-    this.engine = 'script-processor';
-    return sp;
+    this.rate = mic.rate;
+    this.engine = mic.engine;
+    this.limit = maxSamplesAt(this.rate);
+    this.recording = true;
   }
 
   private take(f32: Float32Array): void {
@@ -197,12 +104,7 @@ export class MicCapture {
       const part = n < f32.length ? f32.subarray(0, n) : f32;
       this.chunks.push(floatToInt16(part));
       this.taken += n;
-      let peak = 0;
-      for (let i = 0; i < part.length; i++) {
-        const a = Math.abs(part[i] ?? 0);
-        if (a > peak) peak = a;
-      }
-      this.onLevel(peak);
+      this.onLevel(peakOf(part));
     }
     if (this.taken >= this.limit) {
       this.recording = false;
@@ -212,18 +114,8 @@ export class MicCapture {
 
   /** Stops and returns the WAV. Throws CaptureError('empty') when nothing was recorded. */
   async stop(): Promise<Recording> {
-    const node = this.node;
-    if (node instanceof AudioWorkletNode && this.recording) {
-      // The samples still in the worklet's chunk; posted before "flushed", so they arrive first.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        this.flushed = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        node.port.postMessage('flush');
-      });
-    }
+    // The samples still in the worklet's chunk; posted before "flushed", so they arrive first.
+    if (this.recording) await this.mic?.flush();
     this.recording = false;
     this.release();
     const chunks = this.chunks;
@@ -242,27 +134,8 @@ export class MicCapture {
   }
 
   private release(): void {
-    this.flushed = null;
-    try {
-      this.source?.disconnect();
-      this.node?.disconnect();
-      this.sink?.disconnect();
-    } catch {
-      /* already disconnected */
-    }
-    if (this.node instanceof AudioWorkletNode) {
-      this.node.port.postMessage('stop');
-      this.node.port.onmessage = null;
-    } else if (this.node) {
-      this.node.onaudioprocess = null;
-    }
-    for (const track of this.stream?.getTracks() ?? []) track.stop();
-    if (this.ctx && this.ctx.state !== 'closed') void this.ctx.close().catch(() => {});
-    this.source = null;
-    this.node = null;
-    this.sink = null;
-    this.stream = null;
-    this.ctx = null;
+    this.mic?.close();
+    this.mic = null;
   }
 }
 
