@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 
 #include "agent/files.h"
 
@@ -44,6 +45,12 @@ Status append_line(int fd, const std::string& line, const std::string& path, boo
 }  // namespace
 
 // ---- memory --------------------------------------------------------------------------------
+
+std::uint64_t MemoryReportQueue::first_id_now() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(us.count(), 1));
+}
 
 Result<QueuedReport> MemoryReportQueue::append(protocol::Event& event) {
   QueuedReport r = stamp(event, next_id_++);

@@ -32,16 +32,21 @@ class ReportQueue {
   virtual size_t size() const = 0;
 };
 
-// In memory only (the simulator; or when no state directory is usable).
+// In memory only (the simulator; or when no state directory is usable). Report ids must never
+// repeat for a device (the server drops a repeated id as a duplicate), and nothing remembers
+// them across restarts here: a process starts at first_id_now(), the wall clock in
+// microseconds, above any id an earlier run of the same device could have used.
 class MemoryReportQueue final : public ReportQueue {
  public:
+  explicit MemoryReportQueue(std::uint64_t first_id = 1) : next_id_(first_id) {}
+  static std::uint64_t first_id_now();
   Result<QueuedReport> append(protocol::Event& event) override;
   void remove(std::uint64_t id) override { pending_.erase(id); }
   std::vector<QueuedReport> pending() const override;
   size_t size() const override { return pending_.size(); }
 
  private:
-  std::uint64_t next_id_ = 1;
+  std::uint64_t next_id_;
   std::map<std::uint64_t, std::string> pending_;
 };
 

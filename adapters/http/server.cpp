@@ -306,8 +306,12 @@ struct HttpServer::Impl {
     for (;;) {
       buffer.clear();
       co_await socket->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == bws::error::closed) *close_code = socket->reason().code;
-      if (ec) break;
+      if (ec) {
+        // A close frame received counts even when the connection then ended untidily (a
+        // client that sent it and hung up without waiting for the server's answer).
+        if (socket->reason().code != bws::close_code::none) *close_code = socket->reason().code;
+        break;
+      }
       const auto bytes = buffer.data();
       const std::string_view message(static_cast<const char*>(bytes.data()), bytes.size());
       std::string refusal;

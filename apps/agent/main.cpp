@@ -79,7 +79,7 @@ int run(const Options& opt) {
   } else if (is_disk_full(disk_queue.error())) {
     // Keep playing and reporting (from memory) rather than crash-looping on a full disk.
     log.error("report queue in memory only", {{"error", disk_queue.error().message}});
-    queue = std::make_unique<MemoryReportQueue>();
+    queue = std::make_unique<MemoryReportQueue>(MemoryReportQueue::first_id_now());
     disk_full = true;
   } else {
     return fail("cannot open the report queue", disk_queue.error().message);

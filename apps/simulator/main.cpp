@@ -214,8 +214,9 @@ int run(const Options& opt) {
       return 1;
     }
     d.sink = std::move(*sink);
-    d.runtime = std::make_unique<Runtime>(std::move((*bundles)[i]), ropt, clock, crypto, *d.sink,
-                                          cache, std::make_unique<MemoryReportQueue>(), relay, log);
+    d.runtime = std::make_unique<Runtime>(
+        std::move((*bundles)[i]), ropt, clock, crypto, *d.sink, cache,
+        std::make_unique<MemoryReportQueue>(MemoryReportQueue::first_id_now()), relay, log);
     Runtime* rt = d.runtime.get();
     VirtualDevice* dev = &d;
     auto conn = (*poller)->add(

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace nguon::agent {
 namespace {
@@ -112,6 +114,19 @@ TEST_F(ReportQueueTest, CompactsAfterManyAcknowledgements) {
     q->remove(r->id);
   }
   EXPECT_LT(std::filesystem::file_size(path_), 30'000u);  // 600 reports are ~60 kB
+}
+
+// The simulator restarts with fresh memory: its ids must still be new to the server.
+TEST(MemoryReportQueue, ARestartedProcessStartsAboveAnyEarlierId) {
+  protocol::Event e;
+  e.type = protocol::EventType::kFault;
+  MemoryReportQueue first(MemoryReportQueue::first_id_now());
+  std::uint64_t last = 0;
+  for (int i = 0; i < 1000; ++i) last = first.append(e)->id;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // 1,000 reports take < 2 ms
+  MemoryReportQueue restarted(MemoryReportQueue::first_id_now());
+  EXPECT_GT(restarted.append(e)->id, last);
+  EXPECT_GT(last, 1'700'000'000'000'000ULL);  // microseconds since 1970, not 1, 2, 3…
 }
 
 TEST(MemoryReportQueue, AssignsIdsAndRemoves) {

@@ -221,6 +221,20 @@ TEST_F(Streaming, WebSocketMessagesRefusalsAndClosesFromEitherSide) {
   EXPECT_TRUE(eventually([&] { return socket_->closed_with == 1008; }));
 }
 
+// A client that sends its close frame and hangs up at once (not waiting for the server's close
+// answer) still closed normally.
+TEST_F(Streaming, ACloseFrameCountsEvenWhenTheClientHangsUpRightAfter) {
+  auto s = client(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_NE(read_until_has(s, "\r\n\r\n").find("101 Switching Protocols"), std::string::npos);
+  // FIN + close, masked, 2 bytes: code 1000; mask 0 so the payload is as is.
+  const std::string close_frame("\x88\x82\x00\x00\x00\x00\x03\xe8", 8);
+  asio::write(s, asio::buffer(close_frame));
+  s.close();
+  EXPECT_TRUE(eventually([&] { return socket_->closed_with == 1000; })) << socket_->closed_with;
+}
+
 TEST_F(Streaming, TheSessionClosesItselfAndOversizedMessagesAreRefused) {
   {
     bws::stream<asio::ip::tcp::socket> ws(ioc_);
