@@ -64,7 +64,7 @@ EventStreams::EventStreams(std::string event_name, Render render, std::size_t ma
       render_(std::move(render)),
       max_subscribers_(max_subscribers),
       worker_(period, [this] { check_now(); }) {
-  worker_.start();
+  if (period.count() > 0) worker_.start();
 }
 
 EventStreams::~EventStreams() { worker_.stop(); }

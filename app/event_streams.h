@@ -24,6 +24,8 @@ class EventStreams {
   // now (the subscriber keeps what it has). Called on the streams' thread.
   using Render = std::function<std::optional<std::string>(const std::string& key)>;
 
+  // A zero `period` starts no thread: the owner calls check_now() itself (tests do, so that no
+  // check races with their expectations).
   EventStreams(std::string event_name, Render render, std::size_t max_subscribers,
                std::chrono::milliseconds period = std::chrono::seconds(1));
   ~EventStreams();

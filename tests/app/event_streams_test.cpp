@@ -1,5 +1,5 @@
 // EventStreams (app/event_streams.h): server-sent events of changing documents, driven by
-// check_now() (the worker's period is set far away so the test decides when checks happen).
+// check_now() (a zero period starts no thread, so the test decides when checks happen).
 #include "app/event_streams.h"
 
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@ class EventStreamsTest : public ::testing::Test {
               if (it == docs_.end()) return std::nullopt;
               return it->second;
             },
-            2, std::chrono::hours(1)) {}
+            2, std::chrono::milliseconds(0)) {}
 
   static std::string drain(http::BodyStream& s) {
     std::string out;
