@@ -18,8 +18,9 @@
 // Prints per backend raw rows/s, submissions/s, the ratio B/A against the target >= 0.5, p50/p99
 // latencies and this process's CPU time per operation (all of SQLite; only the client side of
 // PostgreSQL), plus a breakdown of each submission's wall time measured around Store::write
-// (outside the transaction / connection + BEGIN, which on SQLite includes waiting for the write
-// lock / inside the transaction / COMMIT, which on SQLite includes WAL auto-checkpoints).
+// (outside it / taking a connection, and on SQLite BEGIN with the wait for the write lock / the
+// body, which on PostgreSQL sends BEGIN with its first statement, or is the one autocommitted
+// intake statement with its commit / COMMIT, which on SQLite includes WAL auto-checkpoints).
 // --profile M then profiles M more raw inserts and M more submissions statement by statement
 // (SQLite: sqlite3 trace and WAL hooks on every connection, wall time per statement and WAL pages
 // per commit; PostgreSQL: pg_stat_statements, server-side execution time, round trips and WAL
@@ -259,8 +260,9 @@ Measure run_parallel(int n, int threads, const std::function<void(int)>& setup,
   return m;
 }
 
-// A Store that forwards to another and times each write: acquiring a connection + BEGIN (which
-// on SQLite includes waiting for the write lock), the body, and COMMIT.
+// A Store that forwards to another and times each write: before the body (a connection; on
+// SQLite BEGIN, waiting for the write lock), the body (on PostgreSQL, BEGIN goes out with its
+// first statement), and after it (COMMIT, when there is a transaction block to commit).
 class TimedStore final : public Store {
  public:
   explicit TimedStore(Store& inner) : inner_(inner) {}
@@ -1250,8 +1252,8 @@ void run_backend(Backend& b, const Options& o, std::int64_t& next_item) {
     const double outside =
         static_cast<double>(bd.submit_ns - bd.begin_ns - bd.body_ns - bd.commit_ns);
     std::printf(
-        "BREAKDOWN %s per submission (wall, us): total %.0f = outside the transaction "
-        "%.0f + acquire+BEGIN %.0f + inside the transaction %.0f + COMMIT %.0f "
+        "BREAKDOWN %s per submission (wall, us): total %.0f = outside Store::write "
+        "%.0f + before the body %.0f + body %.0f + COMMIT %.0f "
         "(%.2f writes per submission)\n",
         bn, bd.submit_ns / per, outside / per, bd.begin_ns / per, bd.body_ns / per,
         bd.commit_ns / per, static_cast<double>(bd.writes) / bd.submits);

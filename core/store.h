@@ -47,6 +47,50 @@ struct RoleNotice {
   std::string message_after;
 };
 
+// A text naming a feedback that is not stored yet: before + "#<id>" + after.
+struct TextAroundId {
+  std::string before;
+  std::string after;
+  std::string with(std::int64_t id) const { return before + "#" + std::to_string(id) + after; }
+};
+
+// The e-mail to the handling agency that Tx::insert_feedback_with queues in the outbox for the
+// new feedback (feedback_id set, first attempt at created_at).
+struct IntakeMail {
+  std::string to;
+  TextAroundId subject;
+  TextAroundId body;
+  UnixTime created_at = 0;
+
+  OutboxMail for_feedback(std::int64_t id) const {
+    OutboxMail m;
+    m.to = to;
+    m.subject = subject.with(id);
+    m.body = body.with(id);
+    m.feedback_id = id;
+    m.created_at = m.next_attempt_at = created_at;
+    return m;
+  }
+};
+
+// The anti-abuse condition of Tx::insert_feedback_with, checked against the stored rows in the
+// same statement as the insert: the contact (contact_hash) sent fewer than `max_recent`
+// submissions since `since` and, with `require_accepted`, had one accepted before (see
+// ContactCounts). An empty contact_hash checks nothing.
+struct IntakeGuard {
+  std::string contact_hash;
+  UnixTime since = 0;
+  std::int64_t max_recent = 0;
+  bool require_accepted = false;
+};
+
+// What Tx::insert_feedback_with did: the new id, or 0 when the guard refused (nothing was
+// written); and the contact's counts as the guard read them (zeros without a contact_hash).
+struct IntakeResult {
+  std::int64_t id = 0;
+  ContactCounts counts;
+};
+
 class Tx {
  public:
   virtual ~Tx() = default;
@@ -264,23 +308,42 @@ class Tx {
     c.accepted = accepted.value();
     return c;
   }
-  // The intake's writes at once: insert_feedback(f), then insert_feedback_event(first) and the
-  // notice (see RoleNotice), both for the new feedback; answers its id. A backend may do it in
-  // one statement; errors as the three calls'.
-  virtual Result<std::int64_t> insert_feedback_with(const Feedback& f, FeedbackEvent first,
-                                                    RoleNotice notice) {
+  // The whole intake of one submission, when `guard` allows it: insert_feedback(f), then
+  // insert_feedback_event(first), the notice (see RoleNotice) and `mail` (when given), all for
+  // the new feedback. A backend may do it in one statement, and
+  // PostgreSQL does it in one autocommitted round trip when it is the write's first statement:
+  // it must then be the write's last statement too (later ones fail; an error returned after
+  // it cannot undo it). Errors as the calls'.
+  virtual Result<IntakeResult> insert_feedback_with(const IntakeGuard& guard, const Feedback& f,
+                                                    FeedbackEvent first, RoleNotice notice,
+                                                    const std::optional<IntakeMail>& mail) {
+    IntakeResult out;
+    if (!guard.contact_hash.empty()) {
+      auto counts = contact_counts(guard.contact_hash, guard.since);
+      if (!counts) return counts.error();
+      out.counts = counts.value();
+      if (out.counts.recent >= guard.max_recent ||
+          (guard.require_accepted && out.counts.accepted == 0)) {
+        return out;
+      }
+    }
     auto id = insert_feedback(f);
     if (!id) return id.error();
-    first.feedback_id = id.value();
+    out.id = id.value();
+    first.feedback_id = out.id;
     auto event = insert_feedback_event(first);
     if (!event) return event.error();
-    notice.note.feedback_id = id.value();
+    notice.note.feedback_id = out.id;
     notice.note.message =
-        notice.message_before + "#" + std::to_string(id.value()) + notice.message_after;
+        notice.message_before + "#" + std::to_string(out.id) + notice.message_after;
     auto notified =
         notify_role_over(notice.unit_path, notice.role, notice.note, notice.except_over_path);
     if (!notified) return notified.error();
-    return id;
+    if (mail) {
+      auto queued = insert_outbox(mail->for_feedback(out.id));
+      if (!queued) return queued.error();
+    }
+    return out;
   }
   // See FeedbackStatsRow; feedback whose body_path starts with `within_path` and whose
   // submitted_at lies in [from, to) (to = 0: open). Ordered by service_code, commune_code.

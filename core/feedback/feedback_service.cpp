@@ -213,20 +213,53 @@ class FeedbackDeskImpl {
     return {};
   }
 
-  // Announces a new assignment to an agency by e-mail, when it has an address.
-  Status mail_agency(Tx& tx, const Feedback& f, const std::string& headline) {
-    if (f.agency_id == 0) return {};
+  // Stores a new submission `f` (routed, with its tracking code) through
+  // Tx::insert_feedback_with: in moderation, or in the forward stage with the handlers notified
+  // and the agency mailed. Answers the store's IntakeResult (id 0: the guard refused).
+  Result<IntakeResult> intake(Tx& tx, Feedback& f, const FeedbackService& service,
+                              const IntakeGuard& guard, bool moderated, const std::string& actor) {
+    f.status = FeedbackStatus::kModeration;
+    f.forward_due = 0;
+    f.reminded_at = 0;
+    if (!moderated) begin_forward_stage(f, service);
+    RoleNotice notice;
+    notice.unit_path = moderated ? f.area_path : f.body_path;
+    notice.note.kind = moderated ? "feedback.moderation" : "feedback.received";
+    notice.note.created_at = clock_.now();
+    notice.message_before = moderated ? "Phản ánh " : "Phản ánh mới ";
+    notice.message_after = title_suffix(f) + (moderated ? " chờ kiểm duyệt" : " cần chuyển xử lý");
+    std::optional<IntakeMail> mail;
+    if (!moderated) {
+      NGUON_TRY_ASSIGN(mail, agency_mail(tx, f, {"Phản ánh mới ", title_suffix(f) + " cần xử lý"}));
+    }
+    const FeedbackEvent first = event_for(
+        f, actor, "received",
+        detail_json({{"channel", f.channel}, {"location_method", f.location_method}}), true);
+    return tx.insert_feedback_with(guard, f, first, notice, mail);
+  }
+
+  // The e-mail announcing a new assignment to f's agency, when it has an address; `headline`
+  // names the feedback (whose id may not be known yet).
+  Result<std::optional<IntakeMail>> agency_mail(Tx& tx, const Feedback& f,
+                                                const TextAroundId& headline) {
+    if (f.agency_id == 0) return std::optional<IntakeMail>();
     auto a = tx.find_agency(f.agency_id);
     if (!a) return a.error();
-    if (!a.value() || a.value()->email.empty()) return {};
-    OutboxMail mail;
+    if (!a.value() || a.value()->email.empty()) return std::optional<IntakeMail>();
+    IntakeMail mail;
     mail.to = a.value()->email;
-    mail.subject = "[Nguồn] " + headline;
-    mail.body =
-        headline + ".\n\n" + f.description + "\n\nXem và xử lý trong bảng điều khiển Nguồn.";
-    mail.feedback_id = f.id;
-    mail.created_at = mail.next_attempt_at = clock_.now();
-    NGUON_TRY(tx.insert_outbox(mail));
+    mail.subject = {"[Nguồn] " + headline.before, headline.after};
+    mail.body = {headline.before, headline.after + ".\n\n" + f.description +
+                                      "\n\nXem và xử lý trong bảng điều khiển Nguồn."};
+    mail.created_at = clock_.now();
+    return std::optional<IntakeMail>(std::move(mail));
+  }
+
+  // Queues agency_mail for a stored feedback.
+  Status mail_agency(Tx& tx, const Feedback& f, const std::string& headline_before,
+                     const std::string& headline_after) {
+    NGUON_TRY_ASSIGN(auto mail, agency_mail(tx, f, {headline_before, headline_after}));
+    if (mail) NGUON_TRY(tx.insert_outbox(mail->for_feedback(f.id)));
     return {};
   }
 
@@ -312,7 +345,7 @@ class FeedbackDeskImpl {
   // Tells the handling body (and its agency by e-mail) about a feedback that entered the
   // forward stage; the feedback must be stored (it has an id).
   Status announce_forward_stage(Tx& tx, const Feedback& f) {
-    NGUON_TRY(mail_agency(tx, f, "Phản ánh mới " + label(f) + " cần xử lý"));
+    NGUON_TRY(mail_agency(tx, f, "Phản ánh mới ", title_suffix(f) + " cần xử lý"));
     return notify(tx, f.body_path, Role::kFeedbackHandler, f, "feedback.received",
                   "Phản ánh mới " + label(f) + " cần chuyển xử lý");
   }
@@ -669,41 +702,37 @@ Result<Feedback> FeedbackDesk::submit(Submission s, const access::Principal* sta
       f.channel = "staff";
       f.client = staff->username;
     }
-    ContactCounts counts;
-    if (staff == nullptr && !f.contact_hash.empty()) {
-      NGUON_TRY_ASSIGN(counts, tx.contact_counts(f.contact_hash, now - kDay));
-      if (counts.recent >= m.settings_.submissions_per_contact_per_day) {
-        return throttled("too_many_submissions",
-                         "this contact sent too many submissions today; try again tomorrow");
-      }
-    }
-    const bool moderated = staff == nullptr && m.settings_.moderate_first_time &&
-                           (f.contact_hash.empty() || counts.accepted == 0);
     NGUON_TRY(m.route(tx, f));
     f.tracking_code = feedback::make_tracking_code(m.crypto_.random_hex(8));
     f.submitted_at = f.updated_at = now;
-    // One insert with the final state: the statements a submission costs are what bounds the
-    // intake rate (bench/feedback_submit.cpp).
-    f.status = FeedbackStatus::kModeration;
-    if (!moderated) m.begin_forward_stage(f, service);
-    // The row, its first history line and the handlers' notifications in one call (one
-    // statement on PostgreSQL): the statements a submission costs bound the intake rate.
-    RoleNotice notice;
-    notice.unit_path = moderated ? f.area_path : f.body_path;
-    notice.note.kind = moderated ? "feedback.moderation" : "feedback.received";
-    notice.note.created_at = now;
-    notice.message_before = moderated ? "Phản ánh " : "Phản ánh mới ";
-    notice.message_after =
-        m.title_suffix(f) + (moderated ? " chờ kiểm duyệt" : " cần chuyển xử lý");
-    NGUON_TRY_ASSIGN(
-        f.id, tx.insert_feedback_with(
-                  f,
-                  m.event_for(
-                      f, staff != nullptr ? staff->username : "citizen", "received",
-                      detail_json({{"channel", f.channel}, {"location_method", f.location_method}}),
-                      true),
-                  notice));
-    if (!moderated) NGUON_TRY(m.mail_agency(tx, f, "Phản ánh mới " + m.label(f) + " cần xử lý"));
+    // The anti-abuse rules are checked by the store in the insert itself (one round trip on
+    // PostgreSQL, bench/feedback_submit.cpp): first as if the contact were known and accepted
+    // before; if the guard refuses, its counts tell whether the contact is over its daily
+    // limit or a first-time contact whose submission goes to moderation.
+    const bool citizen = staff == nullptr;
+    const bool may_moderate = citizen && m.settings_.moderate_first_time;
+    IntakeGuard guard;
+    if (citizen && !f.contact_hash.empty()) {
+      guard.contact_hash = f.contact_hash;
+      guard.since = now - kDay;
+      guard.max_recent = m.settings_.submissions_per_contact_per_day;
+      guard.require_accepted = may_moderate;
+    }
+    const std::string actor = citizen ? "citizen" : staff->username;
+    bool moderated = may_moderate && f.contact_hash.empty();
+    auto too_many = [] {
+      return throttled("too_many_submissions",
+                       "this contact sent too many submissions today; try again tomorrow");
+    };
+    NGUON_TRY_ASSIGN(IntakeResult intake, m.intake(tx, f, service, guard, moderated, actor));
+    if (intake.id == 0) {
+      if (intake.counts.recent >= guard.max_recent) return too_many();
+      moderated = true;  // a first-time contact: the guard refused for want of an accepted one
+      guard.require_accepted = false;
+      NGUON_TRY_ASSIGN(intake, m.intake(tx, f, service, guard, moderated, actor));
+      if (intake.id == 0) return too_many();
+    }
+    f.id = intake.id;
     out = f;
     return {};
   }));
@@ -1088,7 +1117,7 @@ Result<Feedback> FeedbackDesk::transfer(const access::Principal& p, std::int64_t
         NGUON_TRY_ASSIGN(std::string to, m.body_name(tx, f));
         NGUON_TRY(m.notify(tx, f.body_path, Role::kFeedbackHandler, f, "feedback.transferred",
                            "Phản ánh " + m.label(f) + " được chuyển đến " + to));
-        NGUON_TRY(m.mail_agency(tx, f, "Phản ánh " + m.label(f) + " được chuyển đến " + to));
+        NGUON_TRY(m.mail_agency(tx, f, "Phản ánh ", m.title_suffix(f) + " được chuyển đến " + to));
         // The note is public history: the citizen's name and contacts are masked in it.
         std::vector<std::string> names;
         if (!f.contact_name.empty()) names.push_back(f.contact_name);

@@ -262,6 +262,17 @@ TEST_F(FeedbackDeskTest, ContactsAreLimitedPerDay) {
   EXPECT_TRUE(desk_->submit(submission(), nullptr, kOrigin).ok());
 }
 
+TEST_F(FeedbackDeskTest, TheDailyLimitHoldsForFirstTimeContactsInModerationToo) {
+  make_desk(true);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(must_submit(submission("moi@example.vn")).status, FeedbackStatus::kModeration);
+  }
+  auto r = desk_->submit(submission("moi@example.vn"), nullptr, kOrigin);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kThrottled);
+  EXPECT_EQ(notes("xuly").size(), 3u);  // one per stored submission, none for the refused one
+}
+
 TEST_F(FeedbackDeskTest, RoutingRulesSendCategoriesToAgenciesTheMostSpecificWinning) {
   Agency dept;
   dept.unit_code = "38";
@@ -274,6 +285,22 @@ TEST_F(FeedbackDeskTest, RoutingRulesSendCategoriesToAgenciesTheMostSpecificWinn
   Feedback f = must_submit(submission());
   EXPECT_EQ(f.body_unit, "38");
   EXPECT_EQ(f.agency_id, a->id);
+  // The agency is told by e-mail, naming the new feedback.
+  auto mails = outbox(f.id);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].to, "sxd@thanhhoa.gov.vn");
+  const std::string id = std::to_string(f.id);
+  EXPECT_EQ(mails[0].subject, "[Nguồn] Phản ánh mới #" + id + " «Ổ gà» cần xử lý");
+  EXPECT_EQ(mails[0].body.rfind("Phản ánh mới #" + id + " «Ổ gà» cần xử lý.\n\nĐường thôn Đông", 0),
+            0u)
+      << mails[0].body;
+  // Not while a first-time contact's submission waits for moderation.
+  make_desk(true);
+  Feedback waiting = must_submit(submission("moi@example.vn"));
+  EXPECT_EQ(waiting.status, FeedbackStatus::kModeration);
+  EXPECT_EQ(waiting.agency_id, a->id);
+  EXPECT_TRUE(outbox(waiting.id).empty());
+  make_desk(false);
   // A commune-level wildcard rule is more specific than the province's category rule.
   RoutingRule commune_rule{0, "*", "14797", "", "14797", 0};
   ASSERT_TRUE(desk_->add_routing_rule(admin_, commune_rule, kOrigin).ok());

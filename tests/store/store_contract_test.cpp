@@ -3582,8 +3582,21 @@ TEST_P(FeedbackStoreContract, TheIntakeWritesTheRowItsHistoryAndTheHandlersNotes
   notice.note.created_at = kT0;
   notice.message_before = "Phản ánh mới ";
   notice.message_after = " «Ổ gà» cần chuyển xử lý";
-  const std::int64_t id =
-      insert_id([&](Tx& tx) { return tx.insert_feedback_with(f, first, notice); });
+  IntakeMail mail;
+  mail.to = "giaothong@example.vn";
+  mail.subject = {"[Nguồn] Phản ánh mới ", " cần xử lý"};
+  mail.body = {"Phản ánh mới ", " cần xử lý.\n\nỔ gà"};
+  mail.created_at = kT0;
+  auto intake = [&](const IntakeGuard& guard, const Feedback& row,
+                    const std::optional<IntakeMail>& m) {
+    IntakeResult out;
+    must_write([&](Tx& tx) -> Status {
+      NGUON_TRY_ASSIGN(out, tx.insert_feedback_with(guard, row, first, notice, m));
+      return {};
+    });
+    return out;
+  };
+  const std::int64_t id = intake(IntakeGuard{}, f, mail).id;
   ASSERT_GT(id, 0);
   auto stored = fetch([&](Tx& tx) { return tx.find_feedback(id); });
   ASSERT_TRUE(stored.has_value());
@@ -3598,11 +3611,48 @@ TEST_P(FeedbackStoreContract, TheIntakeWritesTheRowItsHistoryAndTheHandlersNotes
   EXPECT_EQ(notes[0].feedback_id, id);
   EXPECT_EQ(notes[0].kind, "feedback.received");
   EXPECT_TRUE(fetch([&](Tx& tx) { return tx.list_notifications(minh, false, 10); }).empty());
+  auto outbox = fetch([&](Tx& tx) { return tx.due_outbox(kT0, 10, 10); });
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].feedback_id, id);
+  EXPECT_EQ(outbox[0].to, "giaothong@example.vn");
+  EXPECT_EQ(outbox[0].subject, "[Nguồn] Phản ánh mới #" + std::to_string(id) + " cần xử lý");
+  EXPECT_EQ(outbox[0].body, "Phản ánh mới #" + std::to_string(id) + " cần xử lý.\n\nỔ gà");
+  EXPECT_EQ(outbox[0].next_attempt_at, kT0);
 
   // A duplicate tracking code writes nothing at all.
-  EXPECT_EQ(insert_error([&](Tx& tx) { return tx.insert_feedback_with(f, first, notice); }).code,
+  EXPECT_EQ(insert_error([&](Tx& tx) {
+              auto r = tx.insert_feedback_with(IntakeGuard{}, f, first, notice, mail);
+              if (!r) return Result<std::int64_t>(r.error());
+              return Result<std::int64_t>(r->id);
+            }).code,
             "tracking_code_exists");
   EXPECT_EQ(fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); }).size(), 1u);
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.due_outbox(kT0, 10, 10); }).size(), 1u);
+
+  // The guard: the contact of `id` has one accepted submission, at kT0.
+  f.tracking_code = "IN-2";
+  IntakeGuard guard{f.contact_hash, kT0, 2, true};
+  const IntakeResult second = intake(guard, f, std::nullopt);
+  EXPECT_GT(second.id, id);
+  EXPECT_EQ(second.counts.recent, 1);  // counted before this insert
+  EXPECT_EQ(second.counts.accepted, 1);
+  f.tracking_code = "IN-3";
+  const IntakeResult over = intake(guard, f, mail);  // two since kT0: the limit
+  EXPECT_EQ(over.id, 0);
+  EXPECT_EQ(over.counts.recent, 2);
+  EXPECT_FALSE(fetch([&](Tx& tx) { return tx.find_feedback_by_code("IN-3"); }).has_value());
+  guard.since = kT0 + 1;  // none since then
+  EXPECT_GT(intake(guard, f, std::nullopt).id, 0);
+  // A first-time contact, when an accepted one is required.
+  f.contact_hash = "h-new";
+  f.tracking_code = "IN-4";
+  const IntakeResult first_time = intake({"h-new", 0, 5, true}, f, mail);
+  EXPECT_EQ(first_time.id, 0);
+  EXPECT_EQ(first_time.counts.recent, 0);
+  EXPECT_EQ(first_time.counts.accepted, 0);
+  EXPECT_GT(intake({"h-new", 0, 5, false}, f, std::nullopt).id, 0);
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.list_notifications(lan, false, 10); }).size(), 4u);
+  EXPECT_EQ(fetch([&](Tx& tx) { return tx.due_outbox(kT0, 10, 10); }).size(), 1u);
 }
 
 TEST_P(FeedbackStoreContract, FeedbackStatsCountsByServiceAndCommune) {
@@ -4085,12 +4135,12 @@ class PostgresStoreTest : public ::testing::Test {
   }
 
   // Makes the server end every other session on this database, like a restart or an admin's
-  // pg_terminate_backend would.
+  // pg_terminate_backend would, and waits until those sessions are gone.
   void terminate_store_connections() {
     PGconn* c = PQconnectdb(db_.conninfo.c_str());
     ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
     PGresult* r = PQexec(c,
-                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
                          "WHERE datname = current_database() AND pid <> pg_backend_pid()");
     EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
     PQclear(r);
@@ -4121,8 +4171,17 @@ TEST_F(PostgresStoreTest, DiscardsConnectionsTheServerClosed) {
   auto version = store_->schema_version();
   EXPECT_TRUE(version.ok()) << describe(version);
 
+  // Killed before the transaction's first statement: it begins on another connection.
+  Status moved = store_->write([&](Tx& tx) -> Status {
+    terminate_store_connections();
+    auto r = tx.count_units(std::nullopt);
+    if (!r) return r.error();
+    return {};
+  });
+  EXPECT_TRUE(moved.ok()) << describe(moved);
   // Killed in the middle of a transaction: that call fails, the next one works.
   Status broken = store_->write([&](Tx& tx) -> Status {
+    NGUON_TRY(tx.count_units(std::nullopt));
     terminate_store_connections();
     auto r = tx.count_units(std::nullopt);
     if (!r) return r.error();

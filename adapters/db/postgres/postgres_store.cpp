@@ -1,6 +1,7 @@
 #include "adapters/db/postgres/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <array>
@@ -294,6 +295,18 @@ Status exec_script(PGconn* c, const char* sql) {
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
   return query_error(c, r.get(), OnUnique::kDuplicate);
+}
+
+// Whether an idle connection still looks usable, without a round trip: a server that ended the
+// session (restart, pg_terminate_backend) has sent its error and closed the socket, which shows
+// as input waiting; an idle session is otherwise sent nothing (no LISTEN here), so any input
+// retires the connection.
+bool idle_connection_alive(PGconn* c) {
+  if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE) return false;
+  pollfd p{};
+  p.fd = PQsocket(c);
+  p.events = POLLIN;
+  return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
 }
 
 Result<ConnPtr> open_connection(const std::string& conninfo) {
@@ -918,49 +931,88 @@ std::string role_holders(const std::string& path, const std::string& role,
 
 std::string param(int n, const char* type) { return "$" + std::to_string(n) + "::" + type; }
 
-// The intake in one round trip (Tx::insert_feedback_with): the feedback and its attachments as
-// feedback_insert_sql, its first history line, and the notifications of the handlers, whose
-// message embeds the new id. A duplicate tracking code inserts nothing and returns no row.
+// "$first::types[0], $first+1::types[1], …".
+std::string typed_params(int first, std::initializer_list<const char*> types) {
+  std::string out;
+  for (const char* type : types) {
+    if (!out.empty()) out += ", ";
+    out += param(first++, type);
+  }
+  return out;
+}
+
+// A text around the id of the feedback inserted as `f` (TextAroundId): parameters first and
+// first + 1 are the text before and after "#<id>".
+std::string around_new_id(int first) {
+  return param(first, "text") + " || '#' || f.id || " + param(first + 1, "text");
+}
+
+// The intake in one round trip (Tx::insert_feedback_with): the guard's counts of the
+// contact (g, with its verdict), then, when it passes, the feedback and its attachments as
+// feedback_insert_sql, its first history line, the notifications of the handlers and the
+// agency's e-mail, whose texts embed the new id. Answers one row: the new id (NULL when nothing
+// was inserted: the guard refused, or the tracking code exists), the counts and the verdict.
 constexpr const char* kIntakeEventInsert =
     ", e AS (INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
     " status_after) SELECT f.id, ";
 constexpr const char* kIntakeNoticeInsert =
     " FROM f), n AS (INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at,"
     " read, feedback_id) SELECT DISTINCT u.id, ";
+constexpr const char* kIntakeCounts =
+    ") AS recent, count(*) FILTER (WHERE status NOT IN ('moderation', 'rejected')) AS accepted"
+    " FROM feedback WHERE contact_hash = ";
+constexpr const char* kIntakeMailInsert =
+    "), m AS (INSERT INTO outbox (recipient, subject, body, feedback_id, created_at,"
+    " next_attempt_at, attempts, sent_at, last_error) SELECT ";
 
 const std::string& feedback_intake_sql() {
   static const std::string kSql = [] {
     const int e = 4 + kFeedbackContentCount + 4;  // after the feedback's and attachments'
     const int n = e + 6;
-    return sql({"WITH f AS (INSERT INTO feedback (tracking_code, submitted_at, fold, ",
+    const int g = n + 7;
+    const int m = g + 4;
+    const std::string hash = param(g, "text");
+    return sql({"WITH g AS (SELECT recent, accepted, (",
+                hash,
+                " = '' OR (recent < ",
+                param(g + 2, "bigint"),
+                " AND (NOT ",
+                param(g + 3, "boolean"),
+                " OR accepted > 0))) AS pass FROM (SELECT count(*) FILTER (WHERE submitted_at >= ",
+                param(g + 1, "bigint"),
+                kIntakeCounts,
+                hash,
+                " AND ",
+                hash,
+                " <> '') c), f AS (INSERT INTO feedback (tracking_code, submitted_at, fold, ",
                 kFeedbackContentColumns,
-                ") VALUES ($1, $2, $3, ",
+                ") SELECT $1, $2, $3, ",
                 placeholders(4, kFeedbackContentCount),
-                ") ON CONFLICT (tracking_code) DO NOTHING RETURNING id), ",
+                " FROM g WHERE g.pass ON CONFLICT (tracking_code) DO NOTHING RETURNING id), ",
                 attachments_insert(4 + kFeedbackContentCount),
                 kIntakeEventInsert,
-                param(e, "bigint"),
-                ", ",
-                param(e + 1, "text"),
-                ", ",
-                param(e + 2, "text"),
-                ", ",
-                param(e + 3, "text"),
-                ", ",
-                param(e + 4, "boolean"),
-                ", ",
-                param(e + 5, "text"),
+                typed_params(e, {"bigint", "text", "text", "text", "boolean", "text"}),
                 kIntakeNoticeInsert,
                 param(n + 2, "text"),
                 ", ",
-                param(n + 3, "text"),
-                " || '#' || f.id || ",
-                param(n + 4, "text"),
+                around_new_id(n + 3),
                 ", NULL::bigint, ",
                 param(n + 5, "bigint"),
                 ", false, f.id FROM f, ",
                 role_holders(param(n, "text"), param(n + 1, "text"), param(n + 6, "text")),
-                ") SELECT id FROM f"});
+                kIntakeMailInsert,
+                param(m, "text"),
+                ", ",
+                around_new_id(m + 1),
+                ", ",
+                around_new_id(m + 3),
+                ", f.id, ",
+                param(m + 5, "bigint"),
+                ", ",
+                param(m + 5, "bigint"),
+                ", 0, 0, '' FROM f WHERE ",
+                param(m, "text"),
+                " <> '') SELECT (SELECT id FROM f), recent, accepted, pass FROM g"});
   }();
   return kSql;
 }
@@ -992,13 +1044,78 @@ OutboxMail read_outbox(const Rows& r, int i) {
   return m;
 }
 
+// The connection of one transaction. BEGIN goes out just before the transaction's first
+// statement (conn()), not at checkout, so that a write whose only statement is autonomous
+// (Tx::insert_feedback_with) costs one round trip in all, like a plain autocommitted insert.
+// BEGIN failing on a connection the server has closed moves the transaction to the next one
+// (`next`: an idle connection, else a new one), as nothing ran on the dead one yet.
+class TxSession {
+ public:
+  using Next = std::function<Result<ConnPtr>()>;
+  TxSession(ConnPtr& conn, const char* begin_sql, bool writable, Next next)
+      : conn_(conn), begin_sql_(begin_sql), writable_(writable), next_(std::move(next)) {}
+
+  // The connection inside the transaction, or nullptr (statements on it fail) when BEGIN failed
+  // or an autonomous statement has written: see error().
+  PGconn* conn() {
+    if (begun_) return conn_.get();
+    if (error_) return nullptr;
+    if (sealed_) {
+      error_ = internal("postgres: a statement after the write's final, autonomous statement");
+      return nullptr;
+    }
+    for (;;) {
+      auto r = exec(conn_.get(), begin_sql_);
+      if (r) {
+        begun_ = true;
+        return conn_.get();
+      }
+      if (PQstatus(conn_.get()) != CONNECTION_BAD) {
+        error_ = r.error();
+        return nullptr;
+      }
+      auto fresh = next_();
+      if (!fresh) {
+        error_ = fresh.error();
+        return nullptr;
+      }
+      conn_ = std::move(fresh.value());
+    }
+  }
+
+  bool begun() const { return begun_; }
+  bool sealed() const { return sealed_; }
+  // Why conn() answered nullptr; statements' own errors are the Tx calls' results.
+  const std::optional<Error>& error() const { return error_; }
+
+  // Runs the prepared statement `name` (see exec_prepared) in its own implicit transaction when
+  // this is a write and no statement ran before, else inside the transaction.
+  Result<Rows> autonomous(const char* name, const std::string& sql, const Params& params) {
+    if (!writable_ || begun_ || sealed_ || error_) return exec_prepared(conn(), name, sql, params);
+    return exec_prepared(conn_.get(), name, sql, params);
+  }
+  // After an autonomous statement wrote: the write is committed, nothing may follow.
+  void seal() {
+    if (!begun_) sealed_ = true;
+  }
+
+ private:
+  ConnPtr& conn_;
+  const char* begin_sql_;
+  bool writable_;
+  Next next_;
+  bool begun_ = false;
+  bool sealed_ = false;
+  std::optional<Error> error_;
+};
+
 class PgTx final : public Tx {
  public:
-  PgTx(PGconn* c, bool writable) : c_(c), writable_(writable) {}
+  PgTx(TxSession& session, bool writable) : session_(session), writable_(writable) {}
 
   Status insert_unit(const Unit& u) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO units (code, parent_code, level, type, name, path, fold) "
                     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     Params()
@@ -1017,23 +1134,23 @@ class PgTx final : public Tx {
 
   Status update_unit_name(const std::string& code, const std::string& name,
                           const std::string& fold) override {
-    auto r = exec(c_, "UPDATE units SET name = $2, fold = $3 WHERE code = $1",
+    auto r = exec(conn(), "UPDATE units SET name = $2, fold = $3 WHERE code = $1",
                   Params().text(code).text(name).text(fold));
     if (!r) return r.error();
     return {};
   }
 
   Result<std::optional<Unit>> find_unit(const std::string& code) override {
-    auto r = exec(c_, sql({"SELECT ", kUnitColumns, " FROM units WHERE code = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kUnitColumns, " FROM units WHERE code = $1"}),
                   Params().text(code));
     if (!r) return r.error();
     return first_row<Unit>(r.value(), read_unit);
   }
 
   Result<std::vector<Unit>> children(const std::string& parent_code) override {
-    auto r =
-        exec(c_, sql({"SELECT ", kUnitColumns, " FROM units WHERE parent_code = $1 ORDER BY code"}),
-             Params().text(parent_code));
+    auto r = exec(
+        conn(), sql({"SELECT ", kUnitColumns, " FROM units WHERE parent_code = $1 ORDER BY code"}),
+        Params().text(parent_code));
     if (!r) return r.error();
     return all_rows<Unit>(r.value(), read_unit);
   }
@@ -1043,18 +1160,19 @@ class PgTx final : public Tx {
       "AND ($3::text IS NULL OR level = $3::text) ORDER BY ";
 
   Result<std::vector<Unit>> search_units(const UnitQuery& q) override {
-    auto r = exec(c_, sql({"SELECT ", kUnitColumns, kSearchFilter, kLevelRank, ", code LIMIT $4"}),
-                  Params()
-                      .text(like_literal(q.within_path) + "%")
-                      .text("%" + like_literal(q.fold) + "%")
-                      .text_or_null(q.level ? units::level_name(*q.level) : std::string_view())
-                      .limit(q.limit));
+    auto r =
+        exec(conn(), sql({"SELECT ", kUnitColumns, kSearchFilter, kLevelRank, ", code LIMIT $4"}),
+             Params()
+                 .text(like_literal(q.within_path) + "%")
+                 .text("%" + like_literal(q.fold) + "%")
+                 .text_or_null(q.level ? units::level_name(*q.level) : std::string_view())
+                 .limit(q.limit));
     if (!r) return r.error();
     return all_rows<Unit>(r.value(), read_unit);
   }
 
   Result<std::int64_t> count_units(std::optional<UnitLevel> level) override {
-    auto r = exec(c_, "SELECT count(*) FROM units WHERE ($1::text IS NULL OR level = $1::text)",
+    auto r = exec(conn(), "SELECT count(*) FROM units WHERE ($1::text IS NULL OR level = $1::text)",
                   Params().text_or_null(level ? units::level_name(*level) : std::string_view()));
     if (!r) return r.error();
     return r->integer(0, 0);
@@ -1062,7 +1180,7 @@ class PgTx final : public Tx {
 
   Status insert_legacy(const LegacyCommune& row) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO legacy_communes (old_code, old_name, old_district, "
                     "old_province, new_code, note) VALUES ($1, $2, $3, $4, $5, $6)",
                     Params()
@@ -1078,7 +1196,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<LegacyCommune>> find_legacy(const std::string& old_code) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "SELECT old_code, old_name, old_district, old_province, new_code, note "
                   "FROM legacy_communes WHERE old_code = $1 ORDER BY new_code",
                   Params().text(old_code));
@@ -1091,7 +1209,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> insert_user(const User& u) override {
     return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO users (username, display_name, unit_code, password_hash, "
                     "disabled, failed_logins, locked_until, must_change_password, created_at, "
                     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -1116,7 +1234,7 @@ class PgTx final : public Tx {
 
   Status update_user(const User& u) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "UPDATE users SET display_name = $2, unit_code = $3, password_hash = $4, "
                     "disabled = $5, failed_logins = $6, locked_until = $7, "
                     "must_change_password = $8, updated_at = $9 WHERE id = $1",
@@ -1131,7 +1249,7 @@ class PgTx final : public Tx {
                         .boolean(u.must_change_password)
                         .integer(u.updated_at));
       if (!r) return r.error();
-      NGUON_TRY(exec(c_, "DELETE FROM role_grants WHERE user_id = $1", Params().integer(u.id)));
+      NGUON_TRY(exec(conn(), "DELETE FROM role_grants WHERE user_id = $1", Params().integer(u.id)));
       return insert_grants(u.id, u.grants);
     });
   }
@@ -1148,7 +1266,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<User>> list_users(const std::string& within_path) override {
     const std::string pattern = like_literal(within_path) + "%";
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kUserColumns,
                        " FROM users u JOIN units n ON n.code = u.unit_code"
                        " WHERE n.path LIKE $1 ESCAPE '\\' ORDER BY u.username"}),
@@ -1157,7 +1275,7 @@ class PgTx final : public Tx {
     std::vector<User> users = all_rows<User>(r.value(), read_user);
     std::unordered_map<std::int64_t, size_t> index;
     for (size_t i = 0; i < users.size(); ++i) index.emplace(users[i].id, i);
-    auto g = exec(c_,
+    auto g = exec(conn(),
                   "SELECT g.user_id, g.role, g.unit_code FROM role_grants g"
                   " JOIN users u ON u.id = g.user_id JOIN units n ON n.code = u.unit_code"
                   " WHERE n.path LIKE $1 ESCAPE '\\' ORDER BY g.user_id, g.unit_code, g.role",
@@ -1173,7 +1291,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::int64_t> count_users() override {
-    auto r = exec(c_, "SELECT count(*) FROM users");
+    auto r = exec(conn(), "SELECT count(*) FROM users");
     if (!r) return r.error();
     return r->integer(0, 0);
   }
@@ -1181,7 +1299,7 @@ class PgTx final : public Tx {
   Status insert_session(const Session& s) override {
     return guarded([&]() -> Status {
       auto r = exec(
-          c_, sql({"INSERT INTO sessions (", kSessionColumns, ") VALUES ($1, $2, $3, $4, $5)"}),
+          conn(), sql({"INSERT INTO sessions (", kSessionColumns, ") VALUES ($1, $2, $3, $4, $5)"}),
           Params()
               .text(s.token_hash)
               .integer(s.user_id)
@@ -1194,7 +1312,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<Session>> find_session(const std::string& token_hash) override {
-    auto r = exec(c_, sql({"SELECT ", kSessionColumns, " FROM sessions WHERE token_hash = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kSessionColumns, " FROM sessions WHERE token_hash = $1"}),
                   Params().text(token_hash));
     if (!r) return r.error();
     return first_row<Session>(r.value(), read_session);
@@ -1214,7 +1332,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> insert_token(const ApiToken& t) override {
     return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at, "
                     "revoked) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                     Params()
@@ -1230,16 +1348,16 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<ApiToken>> find_token_by_hash(const std::string& token_hash) override {
-    auto r = exec(c_, sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE token_hash = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE token_hash = $1"}),
                   Params().text(token_hash));
     if (!r) return r.error();
     return first_row<ApiToken>(r.value(), read_token);
   }
 
   Result<std::vector<ApiToken>> list_tokens(std::int64_t user_id) override {
-    auto r =
-        exec(c_, sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE user_id = $1 ORDER BY id"}),
-             Params().integer(user_id));
+    auto r = exec(
+        conn(), sql({"SELECT ", kTokenColumns, " FROM api_tokens WHERE user_id = $1 ORDER BY id"}),
+        Params().integer(user_id));
     if (!r) return r.error();
     return all_rows<ApiToken>(r.value(), read_token);
   }
@@ -1251,7 +1369,8 @@ class PgTx final : public Tx {
 
   Result<std::optional<AuditEntry>> last_audit() override {
     NGUON_TRY(lock_audit());
-    auto r = exec(c_, sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT 1"}));
+    auto r =
+        exec(conn(), sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT 1"}));
     if (!r) return r.error();
     return first_row<AuditEntry>(r.value(), read_audit);
   }
@@ -1260,7 +1379,7 @@ class PgTx final : public Tx {
     // Outside the savepoint: a lock taken in a rolled-back savepoint would be released.
     NGUON_TRY(lock_audit());
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     sql({"INSERT INTO audit_log (", kAuditColumns,
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"}),
                     Params()
@@ -1281,15 +1400,17 @@ class PgTx final : public Tx {
 
   Result<std::vector<AuditEntry>> scan_audit(std::int64_t after_seq, size_t limit) override {
     auto r = exec(
-        c_, sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"}),
+        conn(),
+        sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"}),
         Params().integer(after_seq).limit(limit));
     if (!r) return r.error();
     return all_rows<AuditEntry>(r.value(), read_audit);
   }
 
   Result<std::vector<AuditEntry>> recent_audit(size_t limit) override {
-    auto r = exec(c_, sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT $1"}),
-                  Params().limit(limit));
+    auto r =
+        exec(conn(), sql({"SELECT ", kAuditColumns, " FROM audit_log ORDER BY seq DESC LIMIT $1"}),
+             Params().limit(limit));
     if (!r) return r.error();
     return all_rows<AuditEntry>(r.value(), read_audit);
   }
@@ -1301,7 +1422,7 @@ class PgTx final : public Tx {
       add_bulletin_content(params, b);
       const std::string values = placeholders(5, kBulletinContentCount);
       auto r = exec(
-          c_,
+          conn(),
           sql({"INSERT INTO bulletins (owner_unit, owner_path, author_id, created_at, ",
                kBulletinContentColumns, ") VALUES ($1, $2, $3, $4, ", values, ") RETURNING id"}),
           params);
@@ -1318,19 +1439,19 @@ class PgTx final : public Tx {
       params.integer(b.id);
       add_bulletin_content(params, b);
       const std::string set = assignments(kBulletinContentColumns, 2);
-      auto r = exec(c_, sql({"UPDATE bulletins SET ", set, " WHERE id = $1"}), params);
+      auto r = exec(conn(), sql({"UPDATE bulletins SET ", set, " WHERE id = $1"}), params);
       if (!r) return r.error();
       if (r->affected() == 0) return not_found("no bulletin " + std::to_string(b.id));
-      NGUON_TRY(
-          exec(c_, "DELETE FROM bulletin_targets WHERE bulletin_id = $1", Params().integer(b.id)));
-      NGUON_TRY(
-          exec(c_, "DELETE FROM bulletin_images WHERE bulletin_id = $1", Params().integer(b.id)));
+      NGUON_TRY(exec(conn(), "DELETE FROM bulletin_targets WHERE bulletin_id = $1",
+                     Params().integer(b.id)));
+      NGUON_TRY(exec(conn(), "DELETE FROM bulletin_images WHERE bulletin_id = $1",
+                     Params().integer(b.id)));
       return insert_bulletin_lists(b.id, b);
     });
   }
 
   Result<std::optional<Bulletin>> find_bulletin(std::int64_t id) override {
-    auto r = exec(c_, sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE b.id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE b.id = $1"}),
                   Params().integer(id));
     if (!r) return r.error();
     std::vector<Bulletin> rows = all_rows<Bulletin>(r.value(), read_bulletin);
@@ -1351,7 +1472,7 @@ class PgTx final : public Tx {
         .limit(q.limit);
     const std::string owners = prefix_tests("b.owner_path", 7, q.owner_paths.size());
     for (const std::string& path : q.owner_paths) params.text(like_literal(path) + "%");
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kBulletinColumns, " FROM bulletins b WHERE (", owners,
                        ") AND ($1::text IS NULL OR b.status = $1::text)"
                        " AND ($2::text IS NULL OR b.priority = $2::text)"
@@ -1375,7 +1496,7 @@ class PgTx final : public Tx {
     const std::string in = placeholders(4, owners.size());
     // A target on the unit's path: the target is an ancestor of (or is) the unit, or lies below.
     auto r =
-        exec(c_,
+        exec(conn(),
              sql({"SELECT ", kBulletinColumns,
                   " FROM bulletins b WHERE b.status = 'published' AND b.owner_path IN (", in,
                   ") AND b.valid_from <= $2 AND (b.valid_until = 0 OR b.valid_until > $2)"
@@ -1394,7 +1515,7 @@ class PgTx final : public Tx {
 
   Status insert_revision(const BulletinRevision& rev) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO bulletin_revisions (bulletin_id, revision, snapshot, approved_by, "
                     "approved_at) VALUES ($1, $2, $3, $4, $5)",
                     Params()
@@ -1409,7 +1530,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<BulletinRevision>> list_revisions(std::int64_t bulletin_id) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "SELECT bulletin_id, revision, snapshot, approved_by, approved_at"
                   " FROM bulletin_revisions WHERE bulletin_id = $1 ORDER BY revision",
                   Params().integer(bulletin_id));
@@ -1422,7 +1543,7 @@ class PgTx final : public Tx {
   // stays usable (the contract's invalid_reference).
   Result<std::int64_t> insert_notification(const Notification& n) override {
     auto r = exec_prepared(
-        c_, "nguon_insert_notification",
+        conn(), "nguon_insert_notification",
         "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read,"
         " feedback_id) SELECT $1::bigint, $2::text, $3::text, $4::bigint, $5::bigint,"
         " $6::boolean, $7::bigint"
@@ -1451,7 +1572,7 @@ class PgTx final : public Tx {
                                         const Notification& n,
                                         const std::string& except_over_path) override {
     if (n.bulletin_id != 0) {
-      auto b = exec_prepared(c_, "nguon_bulletin_exists",
+      auto b = exec_prepared(conn(), "nguon_bulletin_exists",
                              "SELECT 1 FROM bulletins WHERE id = $1::bigint",
                              Params().integer(n.bulletin_id));
       if (!b) return b.error();
@@ -1460,7 +1581,7 @@ class PgTx final : public Tx {
       }
     }
     auto r = exec_prepared(
-        c_, "nguon_notify_role_over",
+        conn(), "nguon_notify_role_over",
         "INSERT INTO notifications (user_id, kind, message, bulletin_id, created_at, read,"
         " feedback_id)"
         " SELECT DISTINCT u.id, $3::text, $4::text, $5::bigint, $6::bigint, $7::boolean,"
@@ -1482,7 +1603,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<Notification>> list_notifications(std::int64_t user_id, bool unread_only,
                                                        size_t limit) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kNotificationColumns,
                        " FROM notifications WHERE user_id = $1 AND (NOT $2::boolean OR NOT read)"
                        " ORDER BY id DESC LIMIT $3"}),
@@ -1501,7 +1622,7 @@ class PgTx final : public Tx {
                                                          Role role) override {
     // Prepared: every feedback intake and action asks it (see exec_prepared).
     auto r =
-        exec_prepared(c_, "nguon_users_with_role_over",
+        exec_prepared(conn(), "nguon_users_with_role_over",
                       "SELECT DISTINCT u.id FROM users u JOIN role_grants g ON g.user_id = u.id"
                       " JOIN units n ON n.code = g.unit_code"
                       " WHERE g.role = $2 AND NOT u.disabled"
@@ -1514,7 +1635,7 @@ class PgTx final : public Tx {
 
   Result<std::optional<std::string>> unit_setting(const std::string& unit_code,
                                                   const std::string& key) override {
-    auto r = exec(c_, "SELECT value FROM unit_settings WHERE unit_code = $1 AND key = $2",
+    auto r = exec(conn(), "SELECT value FROM unit_settings WHERE unit_code = $1 AND key = $2",
                   Params().text(unit_code).text(key));
     if (!r) return r.error();
     return first_row<std::string>(r.value(),
@@ -1528,7 +1649,7 @@ class PgTx final : public Tx {
                      Params().text(unit_code).text(key));
     }
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO unit_settings (unit_code, key, value) VALUES ($1, $2, $3)"
                     " ON CONFLICT (unit_code, key) DO UPDATE SET value = EXCLUDED.value",
                     Params().text(unit_code).text(key).text(value));
@@ -1551,7 +1672,7 @@ class PgTx final : public Tx {
       add_device_registry(params, d);
       const std::string values = placeholders(7, kDeviceRegistryCount);
       auto r =
-          exec(c_,
+          exec(conn(),
                sql({"INSERT INTO devices (id, created_at, online, last_seen, state_json, playing, ",
                     kDeviceRegistryColumns, ") VALUES ($1, $2, $3, $4, $5, $6, ", values, ")"}),
                params);
@@ -1567,7 +1688,7 @@ class PgTx final : public Tx {
       params.text(d.id);
       add_device_registry(params, d);
       const std::string set = assignments(kDeviceRegistryColumns, 2);
-      auto r = exec(c_, sql({"UPDATE devices SET ", set, " WHERE id = $1"}), params);
+      auto r = exec(conn(), sql({"UPDATE devices SET ", set, " WHERE id = $1"}), params);
       if (!r) return r.error();
       if (r->affected() == 0) return not_found("no device " + d.id);
       return {};
@@ -1576,7 +1697,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<Device>> find_device(const std::string& device_id) override {
-    auto r = exec(c_, sql({"SELECT ", kDeviceColumns, " FROM devices d WHERE d.id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kDeviceColumns, " FROM devices d WHERE d.id = $1"}),
                   Params().text(device_id));
     if (!r) return r.error();
     return first_row<Device>(r.value(), read_device);
@@ -1584,7 +1705,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<Device>> list_devices(const DeviceQuery& q) override {
     auto r = exec(
-        c_,
+        conn(),
         sql({"SELECT ", kDeviceColumns,
              " FROM devices d WHERE d.unit_path LIKE $1 ESCAPE '\\'"
              " AND ($2::text IS NULL OR d.status = $2::text)"
@@ -1608,7 +1729,7 @@ class PgTx final : public Tx {
   }
 
   Result<DeviceCounts> count_devices(const std::string& within_path) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "SELECT count(*) FILTER (WHERE status <> 'decommissioned'),"
                   " count(*) FILTER (WHERE status <> 'decommissioned' AND online),"
                   " count(*) FILTER (WHERE status <> 'decommissioned' AND online AND playing),"
@@ -1621,7 +1742,7 @@ class PgTx final : public Tx {
 
   Status set_device_state(const std::string& device_id, bool online, UnixTime ts,
                           const std::string& state_json) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "UPDATE devices SET online = $2, last_seen = $3, state_json = $4, playing = $5"
                   " WHERE id = $1",
                   Params()
@@ -1649,7 +1770,7 @@ class PgTx final : public Tx {
       for (std::int64_t g : group_ids) params.integer(g);
     }
     auto r = exec(
-        c_,
+        conn(),
         sql({"SELECT ", kDeviceColumns, " FROM devices d WHERE d.status <> 'decommissioned' AND (",
              where, ") ORDER BY d.id"}),
         params);
@@ -1659,7 +1780,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> insert_group(const DeviceGroup& g) override {
     return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO device_groups (unit_code, unit_path, name) VALUES ($1, $2, $3)"
                     " RETURNING id",
                     Params().text(g.unit_code).text(g.unit_path).text(g.name));
@@ -1672,27 +1793,27 @@ class PgTx final : public Tx {
 
   Status update_group(const DeviceGroup& g) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "UPDATE device_groups SET unit_code = $2, unit_path = $3, name = $4"
                     " WHERE id = $1",
                     Params().integer(g.id).text(g.unit_code).text(g.unit_path).text(g.name));
       if (!r) return r.error();
       if (r->affected() == 0) return not_found("no device group " + std::to_string(g.id));
-      NGUON_TRY(
-          exec(c_, "DELETE FROM device_group_members WHERE group_id = $1", Params().integer(g.id)));
+      NGUON_TRY(exec(conn(), "DELETE FROM device_group_members WHERE group_id = $1",
+                     Params().integer(g.id)));
       return insert_members(g.id, g.device_ids);
     });
   }
 
   Status delete_group(std::int64_t group_id) override {
-    auto r = exec(c_, "DELETE FROM device_groups WHERE id = $1", Params().integer(group_id));
+    auto r = exec(conn(), "DELETE FROM device_groups WHERE id = $1", Params().integer(group_id));
     if (!r) return r.error();
     if (r->affected() == 0) return not_found("no device group " + std::to_string(group_id));
     return {};
   }
 
   Result<std::optional<DeviceGroup>> find_group(std::int64_t group_id) override {
-    auto r = exec(c_, "SELECT id, unit_code, unit_path, name FROM device_groups WHERE id = $1",
+    auto r = exec(conn(), "SELECT id, unit_code, unit_path, name FROM device_groups WHERE id = $1",
                   Params().integer(group_id));
     if (!r) return r.error();
     std::vector<DeviceGroup> rows = all_rows<DeviceGroup>(r.value(), read_group);
@@ -1702,7 +1823,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<DeviceGroup>> list_groups(const std::string& within_path) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "SELECT id, unit_code, unit_path, name FROM device_groups"
                   " WHERE unit_path LIKE $1 ESCAPE '\\' ORDER BY name, id",
                   Params().text(like_literal(within_path) + "%"));
@@ -1713,7 +1834,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<std::int64_t>> groups_of(const std::string& device_id) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "SELECT group_id FROM device_group_members WHERE device_id = $1"
                   " ORDER BY group_id",
                   Params().text(device_id));
@@ -1729,7 +1850,7 @@ class PgTx final : public Tx {
       add_programme_content(params, p);
       const std::string values = placeholders(5, kProgrammeContentCount);
       auto r = exec(
-          c_,
+          conn(),
           sql({"INSERT INTO programmes (owner_unit, owner_path, created_by, created_at, ",
                kProgrammeContentColumns, ") VALUES ($1, $2, $3, $4, ", values, ") RETURNING id"}),
           params);
@@ -1744,7 +1865,7 @@ class PgTx final : public Tx {
       params.integer(p.id);
       add_programme_content(params, p);
       const std::string set = assignments(kProgrammeContentColumns, 2);
-      auto r = exec(c_, sql({"UPDATE programmes SET ", set, " WHERE id = $1"}), params);
+      auto r = exec(conn(), sql({"UPDATE programmes SET ", set, " WHERE id = $1"}), params);
       if (!r) return r.error();
       if (r->affected() == 0) return not_found("no programme " + std::to_string(p.id));
       return {};
@@ -1752,14 +1873,14 @@ class PgTx final : public Tx {
   }
 
   Status delete_programme(std::int64_t programme_id) override {
-    auto r = exec(c_, "DELETE FROM programmes WHERE id = $1", Params().integer(programme_id));
+    auto r = exec(conn(), "DELETE FROM programmes WHERE id = $1", Params().integer(programme_id));
     if (!r) return r.error();
     if (r->affected() == 0) return not_found("no programme " + std::to_string(programme_id));
     return {};
   }
 
   Result<std::optional<Programme>> find_programme(std::int64_t programme_id) override {
-    auto r = exec(c_, sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE id = $1"}),
                   Params().integer(programme_id));
     if (!r) return r.error();
     auto rows = all_rows_checked<Programme>(r.value(), read_programme);
@@ -1769,7 +1890,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<Programme>> list_programmes(const std::string& within_path) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kProgrammeColumns,
                        " FROM programmes WHERE owner_path LIKE $1 ESCAPE '\\' ORDER BY id"}),
                   Params().text(like_literal(within_path) + "%"));
@@ -1778,21 +1899,21 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<Programme>> enabled_programmes() override {
-    auto r =
-        exec(c_, sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE enabled ORDER BY id"}));
+    auto r = exec(
+        conn(), sql({"SELECT ", kProgrammeColumns, " FROM programmes WHERE enabled ORDER BY id"}));
     if (!r) return r.error();
     return all_rows_checked<Programme>(r.value(), read_programme);
   }
 
   Result<std::int64_t> next_order_seq() override {
-    auto r = exec(c_, "SELECT nextval('order_sequence')");
+    auto r = exec(conn(), "SELECT nextval('order_sequence')");
     if (!r) return r.error();
     return r->integer(0, 0);
   }
 
   Status insert_order(const BroadcastOrder& o) override {
     Status done = guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     sql({"INSERT INTO broadcast_orders (", kOrderColumns,
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"}),
                     Params()
@@ -1814,7 +1935,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<BroadcastOrder>> find_order(const std::string& order_id) override {
-    auto r = exec(c_, sql({"SELECT ", kOrderColumns, " FROM broadcast_orders WHERE id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kOrderColumns, " FROM broadcast_orders WHERE id = $1"}),
                   Params().text(order_id));
     if (!r) return r.error();
     auto rows = all_rows_checked<BroadcastOrder>(r.value(), read_order);
@@ -1824,7 +1945,7 @@ class PgTx final : public Tx {
   }
 
   Status mark_order_stopped(const std::string& order_id, UnixTime at) override {
-    auto r = exec(c_, "UPDATE broadcast_orders SET stopped_at = $2 WHERE id = $1",
+    auto r = exec(conn(), "UPDATE broadcast_orders SET stopped_at = $2 WHERE id = $1",
                   Params().text(order_id).integer(at));
     if (!r) return r.error();
     if (r->affected() == 0) return not_found("no order " + order_id);
@@ -1833,7 +1954,7 @@ class PgTx final : public Tx {
 
   Result<bool> insert_play_log(const PlayLog& l) override {
     return guarded([&]() -> Result<bool> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO play_logs (device_id, event_id, type, ts, slot, order_id, "
                     "sha256, url, started, ended, reason, commune_code, unit_path, received_at)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -1872,7 +1993,7 @@ class PgTx final : public Tx {
       types = "type IN (" + placeholders(8, q.types.size()) + ")";
       for (const std::string& t : q.types) params.text(t);
     }
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kPlayLogColumns,
                        std::string(" FROM play_logs WHERE unit_path LIKE $1 ESCAPE '\\'") +
                            " AND ($2::text = '' OR device_id = $2::text) AND ts >= $3::bigint"
@@ -1891,7 +2012,7 @@ class PgTx final : public Tx {
     if (group_by == "commune") key = "commune_code";
     if (group_by == "device") key = "device_id";
     if (key.empty()) return invalid("invalid_field", "airtime: group by commune or device");
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", key,
                        ", sum(ended - started) AS seconds, count(*) FROM play_logs"
                        " WHERE type IN ('played', 'interrupted') AND started > 0"
@@ -1910,7 +2031,7 @@ class PgTx final : public Tx {
 
   Status upsert_feedback_service(const FeedbackService& f) override {
     return guarded([&]() -> Status {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     sql({"INSERT INTO feedback_services (", kFeedbackServiceColumns,
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                          " ON CONFLICT (code) DO UPDATE SET ",
@@ -1932,15 +2053,16 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<FeedbackService>> find_feedback_service(const std::string& code) override {
-    auto r = exec(
-        c_, sql({"SELECT ", kFeedbackServiceColumns, " FROM feedback_services WHERE code = $1"}),
-        Params().text(code));
+    auto r =
+        exec(conn(),
+             sql({"SELECT ", kFeedbackServiceColumns, " FROM feedback_services WHERE code = $1"}),
+             Params().text(code));
     if (!r) return r.error();
     return first_row<FeedbackService>(r.value(), read_feedback_service);
   }
 
   Result<std::vector<FeedbackService>> list_feedback_services(bool include_inactive) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kFeedbackServiceColumns,
                        " FROM feedback_services WHERE $1::boolean OR active"
                        " ORDER BY group_name, code"}),
@@ -1952,7 +2074,7 @@ class PgTx final : public Tx {
   Result<std::int64_t> insert_agency(const Agency& a) override {
     return guarded([&]() -> Result<std::int64_t> {
       Params params;
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO agencies (unit_code, unit_path, name, email, supervisor_agency,"
                     " active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                     add_agency(params, a));
@@ -1965,7 +2087,7 @@ class PgTx final : public Tx {
     return guarded([&]() -> Status {
       Params params;
       params.integer(a.id);
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "UPDATE agencies SET unit_code = $2, unit_path = $3, name = $4, email = $5,"
                     " supervisor_agency = $6, active = $7 WHERE id = $1",
                     add_agency(params, a));
@@ -1976,14 +2098,14 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<Agency>> find_agency(std::int64_t id) override {
-    auto r = exec(c_, sql({"SELECT ", kAgencyColumns, " FROM agencies WHERE id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", kAgencyColumns, " FROM agencies WHERE id = $1"}),
                   Params().integer(id));
     if (!r) return r.error();
     return first_row<Agency>(r.value(), read_agency);
   }
 
   Result<std::vector<Agency>> list_agencies(const std::string& within_path) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kAgencyColumns,
                        " FROM agencies WHERE unit_path LIKE $1 ESCAPE '\\' ORDER BY name, id"}),
                   Params().text(like_literal(within_path) + "%"));
@@ -1993,7 +2115,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> insert_routing_rule(const RoutingRule& rule) override {
     auto id = guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO routing_rules (service_code, area_code, area_path, body_unit,"
                     " agency_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
                     Params()
@@ -2012,15 +2134,15 @@ class PgTx final : public Tx {
   }
 
   Status delete_routing_rule(std::int64_t id) override {
-    auto r = exec(c_, "DELETE FROM routing_rules WHERE id = $1", Params().integer(id));
+    auto r = exec(conn(), "DELETE FROM routing_rules WHERE id = $1", Params().integer(id));
     if (!r) return r.error();
     if (r->affected() == 0) return not_found("no routing rule " + std::to_string(id));
     return {};
   }
 
   Result<std::vector<RoutingRule>> list_routing_rules() override {
-    auto r = exec(c_, sql({"SELECT ", kRoutingRuleColumns,
-                           " FROM routing_rules ORDER BY area_path, service_code"}));
+    auto r = exec(conn(), sql({"SELECT ", kRoutingRuleColumns,
+                               " FROM routing_rules ORDER BY area_path, service_code"}));
     if (!r) return r.error();
     return all_rows<RoutingRule>(r.value(), read_routing_rule);
   }
@@ -2031,7 +2153,7 @@ class PgTx final : public Tx {
     params.text(f.tracking_code).integer(f.submitted_at).text(feedback_fold(f));
     add_feedback_content(params, f);
     add_attachments(params, f.attachments);
-    auto r = exec_prepared(c_, "nguon_insert_feedback", feedback_insert_sql(), params);
+    auto r = exec_prepared(conn(), "nguon_insert_feedback", feedback_insert_sql(), params);
     if (!r) return r.error();
     if (r->size() == 0) {
       return conflict("tracking_code_exists", "a feedback with that tracking code exists");
@@ -2041,7 +2163,7 @@ class PgTx final : public Tx {
 
   Status update_feedback(const Feedback& f) override {
     return guarded([&]() -> Status {
-      NGUON_TRY(exec(c_, "DELETE FROM feedback_attachments WHERE feedback_id = $1",
+      NGUON_TRY(exec(conn(), "DELETE FROM feedback_attachments WHERE feedback_id = $1",
                      Params().integer(f.id)));
       Params params;
       params.integer(f.id).text(feedback_fold(f));
@@ -2049,7 +2171,7 @@ class PgTx final : public Tx {
       add_attachments(params, f.attachments);
       const std::string set = assignments(kFeedbackContentColumns, 3);
       const std::string attachments = attachments_insert(3 + kFeedbackContentCount);
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     sql({"WITH f AS (UPDATE feedback SET fold = $2, ", set,
                          " WHERE id = $1 RETURNING id), ", attachments, " SELECT id FROM f"}),
                     params);
@@ -2097,7 +2219,7 @@ class PgTx final : public Tx {
       where += " AND status IN (" + placeholders(n, q.statuses.size()) + ")";
       for (FeedbackStatus st : q.statuses) params.text(feedback::status_name(st));
     }
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback", where,
                        " ORDER BY id ", q.newest_first ? "DESC" : "ASC", " LIMIT $8"}),
                   params);
@@ -2109,7 +2231,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> count_accepted_by_contact(const std::string& contact_hash) override {
     if (contact_hash.empty()) return std::int64_t{0};
-    auto r = exec_prepared(c_, "nguon_count_accepted_by_contact",
+    auto r = exec_prepared(conn(), "nguon_count_accepted_by_contact",
                            "SELECT count(*) FROM feedback WHERE contact_hash = $1"
                            " AND status NOT IN ('moderation', 'rejected')",
                            Params().text(contact_hash));
@@ -2119,7 +2241,7 @@ class PgTx final : public Tx {
 
   Result<ContactCounts> contact_counts(const std::string& contact_hash, UnixTime since) override {
     if (contact_hash.empty()) return ContactCounts{};
-    auto r = exec_prepared(c_, "nguon_contact_counts",
+    auto r = exec_prepared(conn(), "nguon_contact_counts",
                            "SELECT count(*) FILTER (WHERE submitted_at >= $2),"
                            " count(*) FILTER (WHERE status NOT IN ('moderation', 'rejected'))"
                            " FROM feedback WHERE contact_hash = $1",
@@ -2128,8 +2250,9 @@ class PgTx final : public Tx {
     return ContactCounts{r->integer(0, 0), r->integer(0, 1)};
   }
 
-  Result<std::int64_t> insert_feedback_with(const Feedback& f, FeedbackEvent first,
-                                            RoleNotice notice) override {
+  Result<IntakeResult> insert_feedback_with(const IntakeGuard& guard, const Feedback& f,
+                                            FeedbackEvent first, RoleNotice notice,
+                                            const std::optional<IntakeMail>& mail) override {
     Params params;
     params.text(f.tracking_code).integer(f.submitted_at).text(feedback_fold(f));
     add_feedback_content(params, f);
@@ -2147,19 +2270,36 @@ class PgTx final : public Tx {
         .text(notice.message_after)
         .integer(notice.note.created_at)
         .text(notice.except_over_path);
-    auto r = exec_prepared(c_, "nguon_feedback_intake", feedback_intake_sql(), params);
+    params.text(guard.contact_hash)
+        .integer(guard.since)
+        .integer(guard.max_recent)
+        .boolean(guard.require_accepted);
+    const IntakeMail none;
+    const IntakeMail& m = mail ? *mail : none;  // no recipient: no mail
+    params.text(m.to)
+        .text(m.subject.before)
+        .text(m.subject.after)
+        .text(m.body.before)
+        .text(m.body.after)
+        .integer(m.created_at);
+    // The write's first statement runs on its own (autocommit): one round trip in all.
+    auto r = session_.autonomous("nguon_feedback_intake", feedback_intake_sql(), params);
     if (!r) return r.error();
-    if (r->size() == 0) {
+    IntakeResult out;
+    out.id = r->integer(0, 0);
+    out.counts = {r->integer(0, 1), r->integer(0, 2)};
+    if (out.id == 0 && r->boolean(0, 3)) {
       return conflict("tracking_code_exists", "a feedback with that tracking code exists");
     }
-    return r->integer(0, 0);
+    if (out.id != 0) session_.seal();
+    return out;
   }
 
   Result<std::int64_t> count_recent_by_contact(const std::string& contact_hash,
                                                UnixTime since) override {
     if (contact_hash.empty()) return std::int64_t{0};
     auto r = exec_prepared(
-        c_, "nguon_count_recent_by_contact",
+        conn(), "nguon_count_recent_by_contact",
         "SELECT count(*) FROM feedback WHERE contact_hash = $1 AND submitted_at >= $2",
         Params().text(contact_hash).integer(since));
     if (!r) return r.error();
@@ -2171,7 +2311,7 @@ class PgTx final : public Tx {
                                                        UnixTime now) override {
     // Only accepted feedback counts at all, so every group has received > 0.
     auto r =
-        exec(c_,
+        exec(conn(),
              "SELECT service_code, commune_code, count(*),"
              " count(*) FILTER (WHERE status IN ('answered', 'closed')),"
              " count(*) FILTER (WHERE status IN ('answered', 'closed') AND answered_at > 0"
@@ -2195,7 +2335,7 @@ class PgTx final : public Tx {
   // feedback into "no row" instead of a foreign-key error, so the transaction stays usable.
   Result<std::int64_t> insert_feedback_event(const FeedbackEvent& e) override {
     auto r = exec_prepared(
-        c_, "nguon_insert_feedback_event",
+        conn(), "nguon_insert_feedback_event",
         "INSERT INTO feedback_events (feedback_id, ts, actor, kind, detail, is_public,"
         " status_after) SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text,"
         " $6::boolean, $7::text"
@@ -2217,7 +2357,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<FeedbackEvent>> list_feedback_events(std::int64_t feedback_id,
                                                           bool public_only) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kFeedbackEventColumns,
                        " FROM feedback_events WHERE feedback_id = $1"
                        " AND (NOT $2::boolean OR is_public) ORDER BY id"}),
@@ -2228,7 +2368,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<FeedbackEvent>> public_feedback_events(UnixTime from, UnixTime to,
                                                             size_t limit) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kFeedbackEventColumns,
                        " FROM feedback_events WHERE is_public AND ts >= $1::bigint"
                        " AND ($2::bigint = 0 OR ts < $2::bigint) ORDER BY id LIMIT $3"}),
@@ -2239,7 +2379,7 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> insert_outbox(const OutboxMail& m) override {
     return guarded([&]() -> Result<std::int64_t> {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO outbox (recipient, subject, body, feedback_id, created_at,"
                     " next_attempt_at, attempts, sent_at, last_error)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -2260,7 +2400,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<OutboxMail>> due_outbox(UnixTime now, int max_attempts,
                                              size_t limit) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", kOutboxColumns,
                        " FROM outbox WHERE sent_at = 0 AND next_attempt_at <= $1"
                        " AND attempts < $2 ORDER BY id LIMIT $3"}),
@@ -2270,8 +2410,8 @@ class PgTx final : public Tx {
   }
 
   Status mark_outbox_sent(std::int64_t id, UnixTime at) override {
-    auto r =
-        exec(c_, "UPDATE outbox SET sent_at = $2 WHERE id = $1", Params().integer(id).integer(at));
+    auto r = exec(conn(), "UPDATE outbox SET sent_at = $2 WHERE id = $1",
+                  Params().integer(id).integer(at));
     if (!r) return r.error();
     if (r->affected() == 0) return not_found("no outbox mail " + std::to_string(id));
     return {};
@@ -2279,7 +2419,7 @@ class PgTx final : public Tx {
 
   Status mark_outbox_failed(std::int64_t id, const std::string& error,
                             UnixTime next_attempt_at) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                   " next_attempt_at = $3 WHERE id = $1",
                   Params().integer(id).text(error).integer(next_attempt_at));
@@ -2290,7 +2430,7 @@ class PgTx final : public Tx {
 
   Result<std::vector<OutboxMail>> outbox_for_feedback(std::int64_t feedback_id) override {
     auto r = exec(
-        c_, sql({"SELECT ", kOutboxColumns, " FROM outbox WHERE feedback_id = $1 ORDER BY id"}),
+        conn(), sql({"SELECT ", kOutboxColumns, " FROM outbox WHERE feedback_id = $1 ORDER BY id"}),
         Params().integer(feedback_id));
     if (!r) return r.error();
     return all_rows<OutboxMail>(r.value(), read_outbox);
@@ -2302,7 +2442,7 @@ class PgTx final : public Tx {
     auto id = guarded([&]() -> Result<std::int64_t> {
       Params params;
       alert_rows::write_source(params, a);
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "INSERT INTO alert_sources (" +
                         std::string(alert_rows::kSourceColumns).substr(4) + ") VALUES (" +
                         sql_text::placeholders('$', 1, alert_rows::kSourceChangeCount + 2) +
@@ -2322,7 +2462,7 @@ class PgTx final : public Tx {
     params.integer(a.id);
     alert_rows::write_source_changes(params, a);
     auto r =
-        exec(c_,
+        exec(conn(),
              "UPDATE alert_sources SET " +
                  sql_text::assignments('$', alert_rows::kSourceChangeColumns, 2) + " WHERE id = $1",
              params);
@@ -2332,25 +2472,27 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<AlertSource>> find_alert_source(std::int64_t id) override {
-    auto r =
-        exec(c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE id = $1"}),
-             Params().integer(id));
+    auto r = exec(conn(),
+                  sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE id = $1"}),
+                  Params().integer(id));
     if (!r) return r.error();
     return first_row<AlertSource>(r.value(), read_alert_source);
   }
 
   Result<std::optional<AlertSource>> find_alert_source_by_sender(
       const std::string& sender) override {
-    auto r = exec(
-        c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE sender = $1"}),
-        Params().text(sender));
+    auto r =
+        exec(conn(),
+             sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources WHERE sender = $1"}),
+             Params().text(sender));
     if (!r) return r.error();
     return first_row<AlertSource>(r.value(), read_alert_source);
   }
 
   Result<std::vector<AlertSource>> list_alert_sources() override {
-    auto r = exec(
-        c_, sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources ORDER BY name, id"}));
+    auto r =
+        exec(conn(),
+             sql({"SELECT ", alert_rows::kSourceColumns, " FROM alert_sources ORDER BY name, id"}));
     if (!r) return r.error();
     return all_rows<AlertSource>(r.value(), read_alert_source);
   }
@@ -2360,7 +2502,7 @@ class PgTx final : public Tx {
       Params params;
       alert_rows::write_alert(params, a);
       auto r = exec(
-          c_,
+          conn(),
           "INSERT INTO alerts (" + std::string(alert_rows::kAlertColumns).substr(4) + ") VALUES (" +
               sql_text::placeholders('$', 1, alert_rows::kAlertInsertCount) + ") RETURNING id",
           params);
@@ -2379,7 +2521,7 @@ class PgTx final : public Tx {
     params.integer(a.id);
     alert_rows::write_alert_changes(params, a);
     auto r =
-        exec(c_,
+        exec(conn(),
              "UPDATE alerts SET " + sql_text::assignments('$', alert_rows::kAlertChangeColumns, 2) +
                  " WHERE id = $1",
              params);
@@ -2389,7 +2531,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<AlertRecord>> find_alert(std::int64_t id) override {
-    auto r = exec(c_, sql({"SELECT ", alert_rows::kAlertColumns, " FROM alerts WHERE id = $1"}),
+    auto r = exec(conn(), sql({"SELECT ", alert_rows::kAlertColumns, " FROM alerts WHERE id = $1"}),
                   Params().integer(id));
     if (!r) return r.error();
     return first_row<AlertRecord>(r.value(), read_alert_record);
@@ -2397,7 +2539,7 @@ class PgTx final : public Tx {
 
   Result<std::optional<AlertRecord>> find_alert_by_identifier(
       const std::string& sender, const std::string& identifier) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", alert_rows::kAlertColumns,
                        " FROM alerts WHERE sender = $1 AND identifier = $2"}),
                   Params().text(sender).text(identifier));
@@ -2406,7 +2548,7 @@ class PgTx final : public Tx {
   }
 
   Result<std::vector<AlertRecord>> list_alerts(const AlertQuery& q) override {
-    auto r = exec(c_,
+    auto r = exec(conn(),
                   sql({"SELECT ", alert_rows::kAlertColumns,
                        " FROM alerts WHERE owner_path LIKE $1 ESCAPE '\\'"
                        " AND ($2 = '' OR state = $2) AND ($5 = '' OR origin = $5)"
@@ -2430,7 +2572,7 @@ class PgTx final : public Tx {
   Status insert_bulletin_lists(std::int64_t id, const Bulletin& b) {
     for (size_t i = 0; i < b.target_units.size(); ++i) {
       auto r =
-          exec(c_,
+          exec(conn(),
                "INSERT INTO bulletin_targets (bulletin_id, position, unit_code, unit_path)"
                " SELECT $1::bigint, $2::integer, code, path FROM units WHERE code = $3",
                Params().integer(id).integer(static_cast<std::int64_t>(i)).text(b.target_units[i]));
@@ -2438,7 +2580,7 @@ class PgTx final : public Tx {
       if (r->affected() == 0) return invalid("invalid_reference", "no unit " + b.target_units[i]);
     }
     for (size_t i = 0; i < b.images.size(); ++i) {
-      NGUON_TRY(exec(c_,
+      NGUON_TRY(exec(conn(),
                      "INSERT INTO bulletin_images (bulletin_id, position, media_sha256)"
                      " VALUES ($1, $2, $3)",
                      Params().integer(id).integer(static_cast<std::int64_t>(i)).text(b.images[i])));
@@ -2475,7 +2617,7 @@ class PgTx final : public Tx {
       Params params;
       for (size_t i = 0; i < n; ++i) params.integer(rows[start + i].id);
       const std::string in = placeholders(1, n);
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     sql({select, " WHERE ", parent_column, " IN (", in, ") ORDER BY ",
                          parent_column, ", position"}),
                     params);
@@ -2499,9 +2641,9 @@ class PgTx final : public Tx {
 
   // The feedback matching `where` (on its key columns), with its attachments.
   Result<std::optional<Feedback>> one_feedback(const char* where, const Params& params) {
-    auto r =
-        exec(c_, sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback WHERE ", where}),
-             params);
+    auto r = exec(conn(),
+                  sql({kFeedbackSelect, kFeedbackContentColumns, " FROM feedback WHERE ", where}),
+                  params);
     if (!r) return r.error();
     std::vector<Feedback> rows = all_rows<Feedback>(r.value(), read_feedback);
     if (rows.empty()) return std::optional<Feedback>();
@@ -2515,21 +2657,21 @@ class PgTx final : public Tx {
   // statement-level rollback. Without it PostgreSQL would reject every later statement.
   template <typename F>
   auto guarded(F body) -> decltype(body()) {
-    auto begin = exec(c_, "SAVEPOINT nguon_call");
+    auto begin = exec(conn(), "SAVEPOINT nguon_call");
     if (!begin) return begin.error();
     auto result = body();
     if (result) {
-      auto release = exec(c_, "RELEASE SAVEPOINT nguon_call");
+      auto release = exec(conn(), "RELEASE SAVEPOINT nguon_call");
       if (!release) return release.error();
     } else {
-      (void)exec(c_, "ROLLBACK TO SAVEPOINT nguon_call");
-      (void)exec(c_, "RELEASE SAVEPOINT nguon_call");
+      (void)exec(conn(), "ROLLBACK TO SAVEPOINT nguon_call");
+      (void)exec(conn(), "RELEASE SAVEPOINT nguon_call");
     }
     return result;
   }
 
   Status command(const char* statement, const Params& params) {
-    auto r = exec(c_, statement, params);
+    auto r = exec(conn(), statement, params);
     if (!r) return r.error();
     return {};
   }
@@ -2538,7 +2680,7 @@ class PgTx final : public Tx {
   // plain readers through. Read-only transactions skip it: their snapshot is already stable.
   Status lock_audit() {
     if (!writable_ || audit_locked_) return {};
-    NGUON_TRY(exec(c_, "LOCK TABLE audit_log IN EXCLUSIVE MODE"));
+    NGUON_TRY(exec(conn(), "LOCK TABLE audit_log IN EXCLUSIVE MODE"));
     audit_locked_ = true;
     return {};
   }
@@ -2555,7 +2697,7 @@ class PgTx final : public Tx {
   Status insert_members(std::int64_t group_id, const std::vector<std::string>& device_ids) {
     for (size_t i = 0; i < device_ids.size(); ++i) {
       NGUON_TRY(exec(
-          c_,
+          conn(),
           "INSERT INTO device_group_members (group_id, position, device_id)"
           " VALUES ($1, $2, $3)",
           Params().integer(group_id).integer(static_cast<std::int64_t>(i)).text(device_ids[i])));
@@ -2566,7 +2708,7 @@ class PgTx final : public Tx {
   // Fills device_ids of every group in `groups`, in position order.
   Status load_members(std::vector<DeviceGroup>& groups) {
     for (DeviceGroup& g : groups) {
-      auto r = exec(c_,
+      auto r = exec(conn(),
                     "SELECT device_id FROM device_group_members WHERE group_id = $1"
                     " ORDER BY position",
                     Params().integer(g.id));
@@ -2583,11 +2725,11 @@ class PgTx final : public Tx {
   }
 
   Result<std::optional<User>> one_user(const std::string& query, const Params& params) {
-    auto r = exec(c_, query, params);
+    auto r = exec(conn(), query, params);
     if (!r) return r.error();
     std::optional<User> user = first_row<User>(r.value(), read_user);
     if (!user) return user;
-    auto g = exec(c_,
+    auto g = exec(conn(),
                   "SELECT role, unit_code FROM role_grants WHERE user_id = $1"
                   " ORDER BY unit_code, role",
                   Params().integer(user->id));
@@ -2599,13 +2741,16 @@ class PgTx final : public Tx {
   Status insert_grants(std::int64_t user_id, const std::vector<Grant>& grants) {
     for (const Grant& grant : grants) {
       NGUON_TRY(exec(
-          c_, "INSERT INTO role_grants (user_id, role, unit_code) VALUES ($1, $2, $3)",
+          conn(), "INSERT INTO role_grants (user_id, role, unit_code) VALUES ($1, $2, $3)",
           Params().integer(user_id).text(access::role_name(grant.role)).text(grant.unit_code)));
     }
     return {};
   }
 
-  PGconn* c_;
+  // The transaction's connection (BEGIN sent with the first statement, see TxSession).
+  PGconn* conn() { return session_.conn(); }
+
+  TxSession& session_;
   bool writable_;
   bool audit_locked_ = false;
 };
@@ -2709,19 +2854,21 @@ class PostgresStore final : public Store {
   }
 
   Status transact(const char* begin_sql, bool writable, const std::function<Status(Tx&)>& fn) {
-    auto conn = checkout(begin_sql);
+    auto conn = take_connection();
     if (!conn) return conn.error();
     ConnPtr c = std::move(conn.value());
+    TxSession session(c, begin_sql, writable, [this] { return take_connection(); });
     Status result;
     try {
-      PgTx tx(c.get(), writable);
+      PgTx tx(session, writable);
       result = fn(tx);
     } catch (...) {
-      (void)exec(c.get(), "ROLLBACK");
+      if (PQtransactionStatus(c.get()) != PQTRANS_IDLE) (void)exec(c.get(), "ROLLBACK");
       release(std::move(c));
       throw;
     }
-    if (result) {
+    if (session.error()) result = *session.error();  // the cause of the statements' failures
+    if (result && session.begun()) {
       if (PQtransactionStatus(c.get()) == PQTRANS_INERROR) {
         // A failed statement whose error the function ignored: PostgreSQL would turn COMMIT
         // into ROLLBACK silently, so report it.
@@ -2738,6 +2885,21 @@ class PostgresStore final : public Store {
     if (PQtransactionStatus(c.get()) != PQTRANS_IDLE) (void)exec(c.get(), "ROLLBACK");
     release(std::move(c));
     return result;
+  }
+
+  // An idle connection that still looks usable (idle_connection_alive), else a new one.
+  Result<ConnPtr> take_connection() {
+    for (;;) {
+      ConnPtr c;
+      {
+        std::lock_guard lock(mu_);
+        if (idle_.empty()) break;
+        c = std::move(idle_.back());
+        idle_.pop_back();
+      }
+      if (idle_connection_alive(c.get())) return c;
+    }
+    return open_connection(options_.conninfo);
   }
 
   // A connection on which `first_sql` succeeded: an idle one when available, else a new one.
