@@ -285,14 +285,17 @@ protocol::DeviceState Runtime::state() const {
   return s;
 }
 
-// What, when it changes, is published at once: playing, volume, power, manifest in force.
-// Built by hand, not as JSON: the simulator computes it for 10,000 devices every second.
-std::string Runtime::state_key() const {
-  std::string key;
-  if (auto np = player_.now_playing()) {
-    key = np->sha256 + "|" + np->url + "|" + np->slot.value_or("") + "|" + np->order.value_or("");
-  }
-  key += "|" + std::to_string(player_.volume()) + (player_.power() ? "|on|" : "|off|");
+// What is playing and what the device is set to, compared with what was last published (see
+// maybe_publish_state). Built by hand, not as JSON: the simulator computes them for 10,000
+// devices every second.
+std::string Runtime::playing_key() const {
+  auto np = player_.now_playing();
+  if (!np) return {};
+  return np->sha256 + "|" + np->url + "|" + np->slot.value_or("") + "|" + np->order.value_or("");
+}
+
+std::string Runtime::settings_key() const {
+  std::string key = std::to_string(player_.volume()) + (player_.power() ? "|on|" : "|off|");
   if (guard_.manifest_seq()) key += std::to_string(*guard_.manifest_seq());
   return key;
 }
@@ -302,15 +305,26 @@ void Runtime::publish_state() {
   protocol::DeviceState s = state();
   (void)transport_->publish(state_topic_, protocol::encode_state(s), 1, true);
   last_state_at_ = s.ts;
-  last_state_key_ = state_key();
+  last_playing_key_ = playing_key();
+  last_settings_key_ = settings_key();
+  playing_changed_at_ = 0;
 }
 
-// Published on every change of playing, volume or power, and every heartbeat.
+// Published at every heartbeat, at once when volume, power or the manifest in force changed,
+// and when what is playing changed and held for options_.state_settle_s.
 void Runtime::maybe_publish_state() {
   UnixTime now = clock_.now();
   bool heartbeat_due = now - last_state_at_ >= options_.heartbeat_s || now < last_state_at_;
-  if (!heartbeat_due && state_key() == last_state_key_) return;
-  publish_state();  // when offline: published on connect
+  if (heartbeat_due || settings_key() != last_settings_key_) {
+    publish_state();  // when offline: published on connect
+    return;
+  }
+  if (playing_key() == last_playing_key_) {
+    playing_changed_at_ = 0;  // changed and changed back: nothing to say
+    return;
+  }
+  if (playing_changed_at_ == 0 || now < playing_changed_at_) playing_changed_at_ = now;
+  if (now - playing_changed_at_ >= options_.state_settle_s) publish_state();
 }
 
 // ---- media ---------------------------------------------------------------------------------

@@ -74,6 +74,12 @@ class TransportOf final : public Transport {
 struct RuntimeOptions {
   std::string state_dir;  // empty: persist nothing
   int heartbeat_s = 60;
+  // A change of what is playing is published in the state only once it has held this many
+  // seconds (on the clock's whole seconds: between settle - 1 and settle), because the
+  // `playing`/`played` events report it at once: during a fan-out to thousands of devices the
+  // broker carries the events first, and a burst of changes costs one state. 0: at once.
+  // Volume, power and manifest changes are published at once.
+  int state_settle_s = 3;
   std::string agent_name = "nguon-agent/0.1";
   std::string firmware;
 };
@@ -136,7 +142,8 @@ class Runtime final : private EventSink, private MediaLookup {
   void flush_reports();
   void publish_state();
   void maybe_publish_state();
-  std::string state_key() const;
+  std::string playing_key() const;
+  std::string settings_key() const;
   void persist_accepted(const protocol::Message& m);
   void persist(const std::string& name, std::string_view content);
   void persist_finished_slots();
@@ -167,7 +174,9 @@ class Runtime final : private EventSink, private MediaLookup {
   std::map<int, std::uint64_t> in_flight_;  // publish mid → report id
   std::vector<std::string> unstored_;       // reports the disk could not hold (disk full)
   std::uint64_t unstored_serial_ = 0;
-  std::string last_state_key_;
+  std::string last_playing_key_;
+  std::string last_settings_key_;
+  UnixTime playing_changed_at_ = 0;  // when playing_key() first differed from the published one
   UnixTime last_state_at_ = 0;
   UnixTime last_prefetch_at_ = 0;
   UnixTime last_disk_full_at_ = 0;

@@ -1,6 +1,13 @@
 #include "app/broadcast_stack.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "adapters/broker/dynsec_accounts.h"
 #include "app/log.h"
@@ -8,8 +15,22 @@
 
 namespace nguon::app {
 
-ReportIngestor::ReportIngestor(DeviceService& devices, size_t capacity)
-    : devices_(devices), capacity_(capacity), worker_([this] { run(); }) {}
+namespace {
+
+// Linux: a thread's own niceness (setpriority on its thread id); failures are logged only.
+void lower_this_thread_priority(int steps) {
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, std::min(current + steps, 19)) != 0) {
+    log::warn("cannot lower the report writer's priority", {{"error", std::strerror(errno)}});
+  }
+}
+
+}  // namespace
+
+ReportIngestor::ReportIngestor(DeviceService& devices, size_t capacity, int nice)
+    : devices_(devices), capacity_(capacity), nice_(nice), worker_([this] { run(); }) {}
 
 ReportIngestor::~ReportIngestor() { stop(); }
 
@@ -45,6 +66,7 @@ void ReportIngestor::stop() {
 }
 
 void ReportIngestor::run() {
+  if (nice_ > 0) lower_this_thread_priority(nice_);
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -129,7 +151,8 @@ Result<std::unique_ptr<BroadcastStack>> make_broadcast_stack(const Config& confi
                             config.broker.device_tls, config.devices.media_base_url};
   stack->devices = std::make_unique<DeviceService>(store, clock, crypto, *stack->link,
                                                    *stack->accounts, stack->key, target, media);
-  stack->ingestor = std::make_unique<ReportIngestor>(*stack->devices, 200000);
+  stack->ingestor =
+      std::make_unique<ReportIngestor>(*stack->devices, 200000, config.devices.ingest_nice);
   stack->ingest_to = stack->ingestor.get();
   stack->expander = std::make_unique<calendar::IcalRecurrenceExpander>();
   stack->schedules = std::make_unique<ScheduleService>(store, clock, crypto, *stack->expander,

@@ -29,9 +29,10 @@ namespace nguon::app {
 // so a slow database never stalls the broker connection. Bounded: past `capacity` queued
 // reports, new ones are dropped, counted and logged as an error (the broker has already
 // acknowledged them to the device, so a drop is a real loss: size the queue for the fleet).
+// The worker runs `nice` steps below the process's priority (Config::Devices::ingest_nice).
 class ReportIngestor {
  public:
-  ReportIngestor(DeviceService& devices, size_t capacity);
+  ReportIngestor(DeviceService& devices, size_t capacity, int nice = 0);
   ~ReportIngestor();
   void push(std::string_view topic, std::string_view payload);
   // Blocks until everything queued so far is written (tests, shutdown).
@@ -44,6 +45,7 @@ class ReportIngestor {
   static constexpr size_t kBatch = 500;
   DeviceService& devices_;
   size_t capacity_;
+  int nice_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;

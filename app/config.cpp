@@ -280,6 +280,9 @@ std::vector<Key> schema(const std::string& dir) {
               [](Config& c, std::int64_t n) {
                 c.devices.manifest_horizon_days = static_cast<int>(n);
               })},
+      {"devices.ingest_nice", Type::kInt,
+       int_in("devices.ingest_nice", 0, 19,
+              [](Config& c, std::int64_t n) { c.devices.ingest_nice = static_cast<int>(n); })},
       {"devices.map_tile_url", Type::kString,
        text_into([](Config& c) { return &c.devices.map_tile_url; })},
       {"devices.map_attribution", Type::kString,

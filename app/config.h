@@ -84,6 +84,10 @@ struct Config {
     std::string signing_key_file;  // Ed25519 key; default <storage.data_dir>/signing.key
     std::string media_base_url;    // default <server.public_url>/api/v1/device-media
     int manifest_horizon_days = 7;
+    // Niceness added to the thread that writes device reports (0: none): under a fan-out to
+    // thousands of devices, their reports yield the CPU to the API and to a broker on the same
+    // host, which are still delivering the order (docs/configuration.md).
+    int ingest_nice = 10;
     std::string map_tile_url;  // Leaflet tile URL template; empty: a map without tiles
     std::string map_attribution;
   } devices;

@@ -16,6 +16,9 @@
 //            an observer subscribed to nguon/v1/d/+/events as nguon-server; t0 just before
 //            POST /api/v1/broadcasts {"areas":["38"],"priority":"emergency",...}; counts distinct
 //            devices whose "playing" event carries the order id. --stop: POST .../stop after.
+//            --reports FILE (the simulator's --record-reports): also the device side, when each
+//            device handed its "playing" event for the order to its connection, as on the
+//            simulator's one thread ("reported_*") and with devices in parallel ("parallel_*").
 //
 // Every measurement prints one line "RESULT key=value ..." (times in ms from t0).
 // baseline and order also take --watch name=PID,... (CPU time of those processes from t0 to the
@@ -35,6 +38,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -407,6 +411,37 @@ std::vector<std::int64_t> read_arrivals(const std::string& path) {
   return out;
 }
 
+// The simulator's --record-reports FILE: when each device reported `order` playing (ns), as it
+// happened on the simulator's one thread (column 3), or with the devices in parallel (column 4,
+// `parallel`: see apps/simulator/main.cpp).
+std::vector<std::int64_t> read_reports(const std::string& path, const std::string& order,
+                                       bool parallel) {
+  std::vector<std::int64_t> out;
+  std::istringstream in(slurp(path));
+  std::string dev, o;
+  std::int64_t ns = 0, parallel_ns = 0;
+  while (in >> dev >> o >> ns >> parallel_ns) {
+    if (o == order) out.push_back(parallel ? parallel_ns : ns);
+  }
+  return out;
+}
+
+// Reads a file the simulator rewrites at most once a second (read_arrivals, read_reports) until
+// it holds all n, or at least `need` and one more rewrite for the stragglers, or the deadline.
+std::vector<std::int64_t> read_recorded(const std::function<std::vector<std::int64_t>()>& read,
+                                        size_t n, size_t need,
+                                        std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    auto all = read();
+    if (all.size() >= n || std::chrono::steady_clock::now() > deadline) return all;
+    if (all.size() >= need) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+      return read();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 // --watch name=PID,name=PID: CPU time (utime + stime) each process used between t0 and the
 // moment 99 % of the devices were counted, in ms.
 struct CpuWatch {
@@ -494,24 +529,10 @@ int baseline(const Args& a) {
   const auto deadline = steady0 + std::chrono::milliseconds(static_cast<int>(timeout_s * 1000));
   obs.wait_for(need, deadline);
   const std::string cpu_at_rejected = cpu.end();  // at 99 % of the "rejected" round trips
-  // Arrivals: the simulator rewrites the file at most once a second.
-  std::vector<double> arr;
-  size_t before_t0 = 0;
-  while (true) {
-    auto all = read_arrivals(arrivals_path);
-    arr = latencies_ms(all, t0);
-    before_t0 = all.size() - arr.size();
-    if (arr.size() >= n || std::chrono::steady_clock::now() > deadline) break;
-    if (arr.size() >= need) {
-      // Give the stragglers one more file rewrite for the p99 over all of them.
-      std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-      all = read_arrivals(arrivals_path);
-      arr = latencies_ms(all, t0);
-      before_t0 = all.size() - arr.size();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  // Arrivals after t0 (the file also holds none from before: one baseline per simulator).
+  auto all = read_recorded([&] { return read_arrivals(arrivals_path); }, n, need, deadline);
+  std::vector<double> arr = latencies_ms(all, t0);
+  const size_t before_t0 = all.size() - arr.size();
   obs.wait_for(n, deadline);
   auto rej = latencies_ms(obs.arrivals(), t0);
   std::printf("RESULT mode=baseline n=%zu pub_exit_ms=%.1f arrivals_before_t0=%zu %s %s%s\n", n,
@@ -569,9 +590,16 @@ int order(const Args& a) {
     obs.wait_for(n, more);
   }
   auto lat = latencies_ms(obs.arrivals(), t0);
-  std::printf("RESULT mode=%s n=%zu order=%s targeted=%lld api_ms=%.1f %s%s\n",
+  std::string reported;
+  if (a.has("reports")) {
+    const std::string path = a.get("reports");
+    auto ns = read_recorded([&] { return read_reports(path, order_id, false); }, n, need, deadline);
+    reported = " " + stats("reported", latencies_ms(ns, t0), n) + " " +
+               stats("parallel", latencies_ms(read_reports(path, order_id, true), t0), n);
+  }
+  std::printf("RESULT mode=%s n=%zu order=%s targeted=%lld api_ms=%.1f %s%s%s\n",
               alert ? "alert" : "order", n, order_id.c_str(), static_cast<long long>(targeted),
-              api_ms, stats("playing", lat, n).c_str(), cpu_at_99.c_str());
+              api_ms, stats("playing", lat, n).c_str(), reported.c_str(), cpu_at_99.c_str());
   std::fflush(stdout);
   if (a.has("stop")) {
     Reply s = admin.post(stop_path, "{}");

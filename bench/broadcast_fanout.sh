@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Broadcast fan-out: from the API call that orders province 38 to play, to 99 % of N simulated
 # devices reporting "playing", against the raw broker baseline in the same run: one
-# `mosquitto_pub -q 1` to the same area topic, to the same subscribers (the simulator records
-# when it reached each device). Targets: ours / baseline <= 1.5, and p99 <= 2 s at N = 10,000.
+# `mosquitto_pub -q 1` to the same area topic, to the same subscribers. Both are timed at the
+# same two places: at the devices (ours: each device hands its `playing` event to its
+# connection; the baseline: the raw publish reaches it; the simulator records both) and at an
+# observer subscribed to the devices' events (ours: `playing`; the baseline: the `rejected`
+# event each device answers the unsigned publish with). Targets: ours / baseline <= 1.5 at both
+# places, and p99 <= 2 s at N = 10,000 at the observer.
 #
 # Usage: bench/broadcast_fanout.sh [BUILD_DIR=/work/main/build/release]
 # Builds nothing: BUILD_DIR must contain nguon-server, nguon-admin, nguon-simulator and
@@ -118,6 +122,8 @@ wait_not_playing() {
 }
 
 get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1"; }
+# o / b with two decimals, "n/a" when o was not reached (negative) or b is not positive.
+ratio_of() { awk -v o="$1" -v b="$2" 'BEGIN { if (o == "" || o < 0 || b <= 0) print "n/a"; else printf "%.2f", o / b }'; }
 
 echo "broadcast_fanout: $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) CPU(s), load average" \
   "$(cut -d' ' -f1-3 /proc/loadavg); N=\"$sizes\" REPS=$reps SIM_ARGS=\"${SIM_ARGS:-}\";" \
@@ -219,9 +225,11 @@ EOF
   for ((rep = 1; rep <= reps; rep++)); do
     # A fresh simulator per repetition: it records each device's FIRST non-retained arrival.
     arrivals=$dir/arrivals.$rep
+    reports=$dir/reports.$rep
     sim_out=$dir/sim.$rep.out
     "$sim_bin" --bundles "$dir/bundles" --sink null --media-cache "$dir/media" \
-      --record-arrivals "$arrivals" "${sim_args[@]}" > "$sim_out" 2> "$dir/sim.$rep.err" &
+      --record-arrivals "$arrivals" --record-reports "$reports" "${sim_args[@]}" \
+      > "$sim_out" 2> "$dir/sim.$rep.err" &
     sim_pid=$!
     pids+=("$sim_pid")
     t_conn=$(date +%s.%N)
@@ -247,7 +255,7 @@ EOF
     ours=$("$bench_bin" order --port "$http_port" --mqtt-port "$mqtt_port" \
       --password-file "$dir/broker/server.password" --creds "$dir/creds" --sha "$sha" --n "$n" \
       --timeout "$timeout_s" --watch "server=$server_pid,broker=$broker_pid,simulator=$sim_pid" \
-      --stop) || die "order failed"
+      --reports "$reports" --stop) || die "order failed"
     wait_not_playing "$sim_out"
     wait_quiet "$server_pid" "$broker_pid" "$sim_pid"
     # Issue 6: the same emergency issued as a CAP alert from the console (the API call also
@@ -263,22 +271,28 @@ EOF
     b99=$(get "$base" arrival_t99_ms)
     r99=$(get "$base" rejected_t99_ms)
     o99=$(get "$ours" playing_t99_ms)
-    ratio=$(awk -v o="$o99" -v b="$b99" 'BEGIN { if (o < 0 || b <= 0) print "n/a"; else printf "%.2f", o / b }')
-    ratio_rt=$(awk -v o="$o99" -v b="$r99" 'BEGIN { if (o < 0 || b <= 0) print "n/a"; else printf "%.2f", o / b }')
+    d99=$(get "$ours" parallel_t99_ms)
+    s99=$(get "$ours" reported_t99_ms)
+    a99=$(get "$alert" playing_t99_ms)
+    ratio_dev=$(ratio_of "$d99" "$b99")
+    ratio_obs=$(ratio_of "$o99" "$r99")
+    ratio_mixed=$(ratio_of "$o99" "$b99")
     echo "N=$n run $rep (connect ${conn_s} s, simulator RSS ${sim_rss} kB, load average $load)"
     echo "  baseline: $base"
     echo "  warm-up:  $warm"
     echo "  ours:     $ours"
     echo "  alert:    $alert"
-    printf '  time to 99%%: ours %s ms, baseline arrival %s ms (ratio %s), baseline rejected-event round trip %s ms (ratio %s)\n' \
-      "$o99" "$b99" "$ratio" "$r99" "$ratio_rt"
-    a99=$(get "$alert" playing_t99_ms)
-    ratio_alert=$(awk -v o="$a99" -v b="$b99" 'BEGIN { if (o < 0 || b <= 0) print "n/a"; else printf "%.2f", o / b }')
-    summary+=("$(printf '%6s %3s %10s %10s %10s %10s %10s %8s %10s %8s %10s %10s %8s' "$n" "$rep" \
-      "$(get "$ours" api_ms)" "$o99" "$(get "$ours" playing_p50_ms)" "$(get "$ours" playing_p99_ms)" \
-      "$b99" "$ratio" "$r99" "$ratio_rt" "$(get "$alert" api_ms)" "$a99" "$ratio_alert")")
-    missed=$(awk -v r="$ratio" -v t="$target_ratio" -v o="$o99" -v p="$target_p99" -v n="$n" \
-      'BEGIN { m = (r == "n/a" || r > t); if (n >= 10000 && (o < 0 || o > p)) m = 1; print m }')
+    printf '  time to 99%%, at the devices: ours reported playing %s ms (%s ms one after another on the simulator'"'"'s thread), baseline arrived %s ms (ratio %s)\n' \
+      "$d99" "$s99" "$b99" "$ratio_dev"
+    printf '  time to 99%%, at the observer: ours playing events %s ms, baseline rejected events %s ms (ratio %s)\n' \
+      "$o99" "$r99" "$ratio_obs"
+    printf '  ours at the observer against the baseline at the devices: ratio %s\n' "$ratio_mixed"
+    summary+=("$(printf '%6s %3s %8s %9s %9s %8s %9s %9s %8s %8s %9s %9s %8s' "$n" "$rep" \
+      "$(get "$ours" api_ms)" "$d99" "$b99" "$ratio_dev" "$o99" "$r99" "$ratio_obs" "$ratio_mixed" \
+      "$(get "$alert" api_ms)" "$a99" "$(ratio_of "$a99" "$r99")")")
+    missed=$(awk -v d="$ratio_dev" -v r="$ratio_obs" -v t="$target_ratio" -v o="$o99" \
+      -v p="$target_p99" -v n="$n" \
+      'BEGIN { m = (d == "n/a" || r == "n/a" || d > t || r > t); if (n >= 10000 && (o < 0 || o > p)) m = 1; print m }')
     if [[ $missed == 1 && ${STRICT:-0} == 1 ]]; then code=3; fi
   done
   stop_pid "$server_pid"
@@ -286,8 +300,11 @@ EOF
 done
 
 echo
-echo "time to 99% of N devices (ms from t0); ratio = ours / baseline (targets: <= $target_ratio; p99 <= $target_p99 ms at 10,000)"
-printf '%6s %3s %10s %10s %10s %10s %10s %8s %10s %8s %10s %10s %8s\n' N run api_ms ours_t99 ours_p50 ours_p99 \
-  base_t99 ratio base_rt99 ratio_rt alert_api alert_t99 ratio_al
+echo "time to 99% of N devices (ms from t0; targets: ratios <= $target_ratio, ours_t99 <= $target_p99 ms at 10,000)"
+echo "  dev: at the devices (ours: the playing event handed to the connection, devices in parallel; baseline: the raw publish arrived)"
+echo "  obs: at the observer subscribed to the devices' events (ours: playing; baseline: rejected)"
+echo "  mixed: ours at the observer / the baseline at the devices; alert ratio: alert_t99 / base_obs"
+printf '%6s %3s %8s %9s %9s %8s %9s %9s %8s %8s %9s %9s %8s\n' N run api_ms ours_dev base_dev \
+  ratio ours_obs base_obs ratio mixed alert_api alert_obs ratio
 for line in "${summary[@]}"; do echo "$line"; done
 exit "$code"

@@ -29,6 +29,7 @@ struct Options {
   std::string state_dir;
   std::string sink = "alsa";
   int heartbeat_s = 60;
+  int state_settle_s = 3;
   std::string log_level = "info";
   std::string relay_command;
   std::string firmware;
@@ -94,6 +95,7 @@ int run(const Options& opt) {
   RuntimeOptions ropt;
   ropt.state_dir = opt.state_dir;
   ropt.heartbeat_s = opt.heartbeat_s;
+  ropt.state_settle_s = opt.state_settle_s;
   ropt.firmware = opt.firmware;
   Runtime runtime(*bundle, ropt, clock, crypto, **sink, cache, std::move(queue), *relay, log);
 
@@ -162,6 +164,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--heartbeat", opt.heartbeat_s, "seconds between state publications")
       ->check(CLI::Range(5, 3600))
+      ->capture_default_str();
+  app.add_option("--state-settle", opt.state_settle_s,
+                 "seconds a change of what plays holds before the state reports it (0: at once)")
+      ->check(CLI::Range(0, 60))
       ->capture_default_str();
   app.add_option("--log-level", opt.log_level, "debug, info, warn, error or off")
       ->capture_default_str();

@@ -18,6 +18,14 @@
 // --record-arrivals FILE writes "<device> <ns>" lines: CLOCK_REALTIME nanoseconds at which the
 // first non-retained message reached the device (retained ones are state redelivered at
 // connect, not a fan-out), so another process can compare publish and arrival times.
+// --record-reports FILE writes "<device> <order> <ns> <parallel_ns>" lines for each device's
+// first `playing` event of each order: CLOCK_REALTIME nanoseconds at which the device handed it
+// to its connection, and when a device with a CPU of its own would have: the arrival of the
+// message it answers plus that device's own handling time, without the wait behind the other
+// virtual devices read in the same batch (this thread handles them one after another, real
+// devices in parallel; like the verify cache, it models N CPUs). A report not caused by a
+// message (a tick) has parallel_ns = ns. Both files are rewritten at most once a second, and
+// at exit.
 #include <sys/resource.h>
 #include <time.h>
 
@@ -27,8 +35,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -58,7 +68,9 @@ struct Options {
   std::string sink = "null";
   std::string media_dir = "/tmp/nguon-simulator-media";
   std::string record_arrivals;
+  std::string record_reports;
   int heartbeat_s = 60;
+  int state_settle_s = 3;
   int connect_rate = 1000;
   int download_workers = 4;
   std::string log_level = "warn";
@@ -71,6 +83,18 @@ struct Inbound {
   Runtime* runtime;
   std::string topic;
   std::string payload;
+  std::int64_t arrival_ns = 0;  // with --record-reports
+};
+
+// The message being handled now (--record-reports): its arrival and when its handling began.
+struct Handling {
+  std::int64_t arrival_ns = 0;  // 0: not inside a message's handling
+  std::int64_t start_ns = 0;
+};
+
+struct Report {
+  std::int64_t ns = 0;
+  std::int64_t parallel_ns = 0;
 };
 
 struct VirtualDevice {
@@ -78,6 +102,7 @@ struct VirtualDevice {
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<Transport> transport;
   std::int64_t first_arrival_ns = 0;
+  std::map<std::string, Report> playing_reported;  // by order (--record-reports)
 };
 
 std::int64_t realtime_ns() {
@@ -85,6 +110,40 @@ std::int64_t realtime_ns() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+
+// Forwards to the device's connection and notes when each first `playing` event of an order
+// is handed to it (--record-reports).
+class ReportRecorder final : public Transport {
+ public:
+  ReportRecorder(std::unique_ptr<Transport> inner, VirtualDevice& device, const Handling& handling,
+                 bool& changed)
+      : inner_(std::move(inner)), device_(device), handling_(handling), changed_(changed) {}
+  Status subscribe(const std::string& pattern, int qos) override {
+    return inner_->subscribe(pattern, qos);
+  }
+  Result<int> publish(const std::string& topic, std::string_view payload, int qos,
+                      bool retain) override {
+    if (topic.ends_with("/events") && payload.find(R"("type":"playing")") != std::string::npos) {
+      auto e = protocol::decode_event(payload);
+      if (e && e->type == protocol::EventType::kPlaying && e->order &&
+          !device_.playing_reported.contains(*e->order)) {
+        const std::int64_t ns = realtime_ns();
+        const std::int64_t parallel_ns =
+            handling_.arrival_ns != 0 ? handling_.arrival_ns + (ns - handling_.start_ns) : ns;
+        device_.playing_reported.emplace(*e->order, Report{ns, parallel_ns});
+        changed_ = true;
+      }
+    }
+    return inner_->publish(topic, payload, qos, retain);
+  }
+  bool connected() const override { return inner_->connected(); }
+
+ private:
+  std::unique_ptr<Transport> inner_;
+  VirtualDevice& device_;
+  const Handling& handling_;
+  bool& changed_;
+};
 
 void raise_fd_limit(const Logger& log) {
   rlimit lim{};
@@ -154,6 +213,17 @@ void write_arrivals(const std::string& path, const std::vector<VirtualDevice>& d
   (void)write_file_atomic(path, out);
 }
 
+void write_reports(const std::string& path, const std::vector<VirtualDevice>& devices) {
+  std::string out;
+  for (const auto& d : devices) {
+    for (const auto& [order, r] : d.playing_reported) {
+      out += d.runtime->bundle().device + " " + order + " " + std::to_string(r.ns) + " " +
+             std::to_string(r.parallel_ns) + "\n";
+    }
+  }
+  (void)write_file_atomic(path, out);
+}
+
 void print_counts(const std::vector<VirtualDevice>& devices, const mqtt::Poller& poller,
                   const Clock& clock, const simulator::VerifyCache* verify_cache) {
   std::int64_t playing = 0, played = 0, rejected = 0, started = 0, failed = 0;
@@ -202,9 +272,13 @@ int run(const Options& opt) {
   std::vector<VirtualDevice> devices(bundles->size());
   bool record = !opt.record_arrivals.empty();
   bool arrivals_changed = false;
-  std::vector<Inbound> inbox;
+  const bool record_reports = !opt.record_reports.empty();
+  bool reports_changed = false;
+  Handling handling;
+  std::deque<Inbound> inbox;
   RuntimeOptions ropt;
   ropt.heartbeat_s = opt.heartbeat_s;
+  ropt.state_settle_s = opt.state_settle_s;
   ropt.agent_name = "nguon-simulator/0.1";
   for (size_t i = 0; i < bundles->size(); ++i) {
     VirtualDevice& d = devices[i];
@@ -221,13 +295,14 @@ int run(const Options& opt) {
     VirtualDevice* dev = &d;
     auto conn = (*poller)->add(
         rt->mqtt_options(),
-        [rt, dev, record, &arrivals_changed, &inbox](std::string_view topic,
-                                                     std::string_view payload, bool retained) {
+        [rt, dev, record, record_reports, &arrivals_changed, &inbox](
+            std::string_view topic, std::string_view payload, bool retained) {
+          const std::int64_t now_ns = record || record_reports ? realtime_ns() : 0;
           if (record && !retained && dev->first_arrival_ns == 0) {
-            dev->first_arrival_ns = realtime_ns();
+            dev->first_arrival_ns = now_ns;
             arrivals_changed = true;
           }
-          inbox.push_back({rt, std::string(topic), std::string(payload)});
+          inbox.push_back({rt, std::string(topic), std::string(payload), now_ns});
         },
         [rt](bool connected, int) { rt->on_connect(connected); },
         [rt](int mid) { rt->on_published(mid); });
@@ -237,6 +312,10 @@ int run(const Options& opt) {
     }
     for (const auto& topic : rt->subscriptions()) (void)(*conn)->subscribe(topic, 1);
     d.transport = std::make_unique<TransportOf<mqtt::Poller::Connection>>(**conn);
+    if (record_reports) {
+      d.transport =
+          std::make_unique<ReportRecorder>(std::move(d.transport), d, handling, reports_changed);
+    }
     rt->attach(d.transport.get());
     rt->load_state();
   }
@@ -250,15 +329,23 @@ int run(const Options& opt) {
   auto last_slice = SteadyClock::now();
   auto last_arrivals = SteadyClock::now();
   constexpr int kSlices = 10;
+  constexpr size_t kHandleSlice = 64;
   size_t cursor = 0;
   while (!g_stop) {
-    // Read everything that is ready before handling any of it (see Inbound).
-    if ((*poller)->run_once(20) > 0) {
+    // Read everything that is ready before handling any of it (see Inbound), and come back to
+    // reading after every kHandleSlice messages: a real device reads while the others work, so
+    // arrival times should not wait for the handling of thousands of earlier messages.
+    if ((*poller)->run_once(inbox.empty() ? 20 : 0) > 0) {
       while (inbox.size() < 100'000 && (*poller)->run_once(0) > 0) {
       }
     }
-    for (auto& m : inbox) m.runtime->on_message(m.topic, m.payload);
-    inbox.clear();
+    for (size_t handled = 0; handled < kHandleSlice && !inbox.empty(); ++handled) {
+      Inbound m = std::move(inbox.front());
+      inbox.pop_front();
+      if (record_reports) handling = {m.arrival_ns, realtime_ns()};
+      m.runtime->on_message(m.topic, m.payload);
+    }
+    handling = {};
     auto now = SteadyClock::now();
     if (now - last_slice >= std::chrono::milliseconds(1000 / kSlices)) {
       last_slice = now;
@@ -272,13 +359,15 @@ int run(const Options& opt) {
       last_print = now;
       print_counts(devices, **poller, clock, verify_cache.get());
     }
-    if (record && arrivals_changed && now - last_arrivals >= std::chrono::seconds(1)) {
+    if ((arrivals_changed || reports_changed) && now - last_arrivals >= std::chrono::seconds(1)) {
       last_arrivals = now;
-      arrivals_changed = false;
-      write_arrivals(opt.record_arrivals, devices);
+      if (arrivals_changed) write_arrivals(opt.record_arrivals, devices);
+      if (reports_changed) write_reports(opt.record_reports, devices);
+      arrivals_changed = reports_changed = false;
     }
   }
   if (record) write_arrivals(opt.record_arrivals, devices);
+  if (record_reports) write_reports(opt.record_reports, devices);
   (*poller)->disconnect_all();
   for (int i = 0; i < 10; ++i) (*poller)->run_once(10);
   print_counts(devices, **poller, clock, verify_cache.get());
@@ -300,8 +389,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--record-arrivals", opt.record_arrivals,
                  "write '<device> <CLOCK_REALTIME ns>' of each device's first message");
+  app.add_option("--record-reports", opt.record_reports,
+                 "write '<device> <order> <CLOCK_REALTIME ns>' of each first playing event");
   app.add_option("--heartbeat", opt.heartbeat_s, "seconds between state publications")
       ->check(CLI::Range(5, 3600))
+      ->capture_default_str();
+  app.add_option("--state-settle", opt.state_settle_s,
+                 "seconds a change of what plays holds before the state reports it (0: at once)")
+      ->check(CLI::Range(0, 60))
       ->capture_default_str();
   app.add_option("--connect-rate", opt.connect_rate, "new connections per second")
       ->check(CLI::Range(1, 100000))

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "adapters/crypto/sodium_crypto.h"
@@ -186,6 +187,65 @@ TEST_F(RuntimeTest, StateIsPublishedOnChangeAndOnHeartbeat) {
   ASSERT_TRUE(state);
   EXPECT_TRUE(state->online);
   EXPECT_EQ(state->queued_reports, std::int64_t{0});
+}
+
+// What plays reaches the state once it held state_settle_s (the events said it at once);
+// volume and power at once.
+TEST_F(RuntimeTest, WhatPlaysReachesTheStateOnceSettledSettingsAtOnce) {
+  auto pair = crypto_.signing_keypair();
+  const protocol::SigningKey key{protocol::key_id(crypto_, pair.public_key), pair.public_key,
+                                 pair.secret_key};
+  bundle_.keys = {{key.kid, key.public_key}};
+  const std::string audio(4000, 'x');
+  const std::string sha = crypto_.sha256_hex(audio);
+  std::filesystem::create_directories(cache_.dir());
+  std::FILE* f = std::fopen((cache_.dir() + "/" + sha).c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(audio.data(), 1, audio.size(), f), audio.size());
+  std::fclose(f);
+  auto rt = make(std::make_unique<MemoryReportQueue>());
+  rt->on_connect(true);
+  const size_t states = transport_.on("state").size();
+  auto sealed = [&](std::int64_t seq, protocol::Payload data, const std::string& topic) {
+    protocol::Message m;
+    m.seq = seq;
+    m.iat = clock_.now();
+    m.exp = clock_.now() + protocol::kOrderLifetimeSeconds;
+    m.to = std::string(protocol::address_of(topic));
+    m.data = std::move(data);
+    return protocol::seal(crypto_, key, m);
+  };
+  protocol::PlayOrder order;
+  order.order = "o1";
+  order.priority = Priority::kEmergency;
+  protocol::PlayItem item;
+  item.sha256 = sha;
+  item.bytes = static_cast<std::int64_t>(audio.size());
+  item.duration_ms = 600'000;
+  order.items = {item};
+  rt->on_message(cmd_topic(), sealed(1, order, cmd_topic()));
+  ASSERT_EQ(transport_.on("events").size(), 1u);
+  EXPECT_EQ(type_of(transport_.on("events")[0].payload), "playing:");
+  EXPECT_EQ(transport_.on("state").size(), states);  // not yet: the event told it
+  clock_.advance(2);
+  rt->tick();
+  EXPECT_EQ(transport_.on("state").size(), states);
+  clock_.advance(1);
+  rt->tick();
+  ASSERT_EQ(transport_.on("state").size(), states + 1);
+  auto state = protocol::decode_state(transport_.on("state").back().payload);
+  ASSERT_TRUE(state && state->playing);
+  EXPECT_EQ(state->playing->order.value_or(""), "o1");
+  rt->tick();
+  EXPECT_EQ(transport_.on("state").size(), states + 1);  // said once
+
+  protocol::Settings quieter;
+  quieter.volume = 35;
+  const std::string settings_topic =
+      protocol::device_topic(kDevice, protocol::DeviceLeaf::kSettings);
+  rt->on_message(settings_topic, sealed(2, quieter, settings_topic));
+  ASSERT_EQ(transport_.on("state").size(), states + 2);  // at once
+  EXPECT_EQ(protocol::decode_state(transport_.on("state").back().payload)->volume, 35);
 }
 
 TEST_F(RuntimeTest, ReportQueueOnDiskSurvivesARestartOfTheRuntime) {
